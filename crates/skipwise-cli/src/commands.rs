@@ -1,0 +1,241 @@
+//! The CLI's commands: each reads its flags, runs the core, prints a table and writes JSON.
+
+use crate::args::Args;
+use serde::Serialize;
+use skipwise_core::batch::leave_one_out;
+use skipwise_core::burn::tensor::Device;
+use skipwise_core::data::{FpRule, ItemIndex, user_sequences};
+use skipwise_core::metrics::Report;
+use skipwise_core::model::{Backbone, ModelConfig};
+use skipwise_core::objective::{Method, ObjectiveConfig};
+use skipwise_core::sim::{SimConfig, Simulator};
+use skipwise_core::train::{EpochLog, TrainConfig, Trainer};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+fn device(name: &str) -> Result<Device, String> {
+    match name {
+        "flex" | "cpu" => Ok(Device::flex()),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => Device::wgpu_options().init().map_err(|e| format!("no wgpu device: {e:?}")),
+        other => Err(format!("--device: unknown device {other:?} (flex or wgpu)")),
+    }
+}
+
+/// One method's result over seeds.
+#[derive(Serialize)]
+struct MethodResult {
+    method: String,
+    backbone: String,
+    /// Means over seeds.
+    metrics: BTreeMap<String, f64>,
+    sd: BTreeMap<String, f64>,
+    per_seed: Vec<BTreeMap<String, f64>>,
+    /// FP-AdaMetric's weight distribution in the last epoch, per seed.
+    fp_weights: Vec<Option<skipwise_core::train::WeightStats>>,
+}
+
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+const TABLE_KEYS: [&str; 6] = ["HR@10", "MRR@10", "NDCG@10", "HR@20", "MRR@20", "NDCG@20"];
+
+pub fn sim_table(args: &Args) -> Result<(), String> {
+    let backbone_name: String = args.get("backbone", "narm".to_string())?;
+    let backbone = Backbone::parse(&backbone_name).ok_or_else(|| format!("--backbone: unknown {backbone_name:?}"))?;
+    let fp_share: f32 = args.get("fp-share", 0.5)?;
+    let seeds: Vec<u64> = args.list("seeds", "1,2,3")?;
+    let epochs: usize = args.get("epochs", 30)?;
+    let dim: usize = args.get("dim", 64)?;
+    let lambda: f32 = args.get("lambda", 0.5)?;
+    let margin: f32 = args.get("margin", 1.0)?;
+    let n_items: usize = args.get("items", 500)?;
+    let listeners: usize = args.get("listeners", 300)?;
+    let device = device(&args.get("device", "flex".to_string())?)?;
+    let json_path: String = args.get("json", "results/sim-table.json".to_string())?;
+    args.finish()?;
+
+    // Vanilla is reported twice: with its natural input (FPs kept in the prefix) and FP-free input.
+    let rows: Vec<(Method, bool, String)> = vec![
+        (Method::Vanilla, true, "Vanilla (FPs in input)".into()),
+        (Method::Vanilla, false, "Vanilla (FPs removed from input)".into()),
+        (Method::FpSimple, false, "FP-Simple".into()),
+        (Method::FpMetric, false, "FP-Metric".into()),
+        (Method::FpAdaMetric, false, "FP-AdaMetric".into()),
+    ];
+    let mut per_row: Vec<Vec<Report>> = vec![Vec::new(); rows.len()];
+    let mut weights: Vec<Vec<Option<skipwise_core::train::WeightStats>>> = vec![Vec::new(); rows.len()];
+    let started = Instant::now();
+    for seed in &seeds {
+        let mut sim = Simulator::new(SimConfig { n_items, n_listeners: listeners, fp_share, seed: *seed, ..SimConfig::default() });
+        let data = sim.dataset(&FpRule::default());
+        let split = skipwise_core::data::split_chronological(&data.sessions, 0.8, 0.1);
+        eprintln!(
+            "seed {seed}: {} items, {} sessions ({} train), FP share {:.2}",
+            data.items.len(),
+            data.sessions.len(),
+            split.train.len(),
+            data.fp_share()
+        );
+        for method in Method::ALL {
+            let config = TrainConfig {
+                model: ModelConfig { backbone, dim, ..ModelConfig::default() },
+                objective: ObjectiveConfig { method, lambda, margin, ..ObjectiveConfig::default() },
+                epochs,
+                seed: *seed,
+                ..TrainConfig::default()
+            };
+            let mut trainer = Trainer::new(config, data.n_rows(), &device).map_err(|e| e.to_string())?;
+            let t0 = Instant::now();
+            let mut last: Option<EpochLog> = None;
+            let fit = trainer
+                .fit(&split.train, &split.valid, &mut |log| last = Some(log.clone()))
+                .map_err(|e| e.to_string())?;
+            for (i, (m, keep, name)) in rows.iter().enumerate() {
+                if *m != method {
+                    continue;
+                }
+                let report = trainer.evaluate_sessions(&split.test, *keep).map_err(|e| e.to_string())?;
+                eprintln!(
+                    "  {name:<34} best epoch {:>2}/{:<2} test MRR@20 {:.4} HR@20 {:.4} ({:.1} s)",
+                    fit.best_epoch,
+                    fit.epochs.len(),
+                    report.get("MRR@20"),
+                    report.get("HR@20"),
+                    t0.elapsed().as_secs_f64()
+                );
+                per_row[i].push(report);
+                weights[i].push(last.as_ref().and_then(|l| l.fp_weights));
+            }
+        }
+    }
+    let mut results = Vec::new();
+    println!(
+        "\nSimulator, {} at {:.0} % FPs, d = {dim}, {} seeds ({:?}), ≤ {epochs} epochs with early stopping, test = positive-only targets",
+        backbone.name(),
+        fp_share * 100.0,
+        seeds.len(),
+        seeds,
+    );
+    print!("{:<34}", "method");
+    for k in TABLE_KEYS {
+        print!(" {:>15}", k);
+    }
+    println!();
+    for (i, (_, _, name)) in rows.iter().enumerate() {
+        let mut metrics = BTreeMap::new();
+        let mut sd = BTreeMap::new();
+        let keys: Vec<String> = per_row[i].first().map(|r| r.values.keys().cloned().collect()).unwrap_or_default();
+        for key in keys {
+            let vals: Vec<f64> = per_row[i].iter().map(|r| r.get(&key)).collect();
+            let (m, s) = mean_sd(&vals);
+            metrics.insert(key.clone(), m);
+            sd.insert(key, s);
+        }
+        print!("{name:<34}");
+        for k in TABLE_KEYS {
+            print!(" {:>7.4}±{:<7.4}", metrics.get(k).unwrap_or(&f64::NAN), sd.get(k).unwrap_or(&f64::NAN));
+        }
+        println!();
+        results.push(MethodResult {
+            method: name.clone(),
+            backbone: backbone.name().to_string(),
+            metrics,
+            sd,
+            per_seed: per_row[i].iter().map(|r| r.values.clone()).collect(),
+            fp_weights: weights[i].clone(),
+        });
+    }
+    println!("({:.0} s in all)", started.elapsed().as_secs_f64());
+    write_json(&json_path, &results)
+}
+
+fn write_json<T: Serialize>(path: &str, value: &T) -> Result<(), String> {
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    // Write beside, then rename: an interrupted run never leaves a half-written result.
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, text).map_err(|e| format!("{tmp}: {e}"))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{path}: {e}"))?;
+    eprintln!("wrote {path}");
+    Ok(())
+}
+
+pub fn ml100k(args: &Args) -> Result<(), String> {
+    let file: String = args.get("file", "data/ml-100k/ml-100k.inter".to_string())?;
+    let epochs: usize = args.get("epochs", 100)?;
+    let patience: usize = args.get("patience", 10)?;
+    let seed: u64 = args.get("seed", 2020)?;
+    let batch: usize = args.get("batch", 4096)?;
+    let device = device(&args.get("device", "flex".to_string())?)?;
+    let json_path: String = args.get("json", "results/ml100k-anchor.json".to_string())?;
+    args.finish()?;
+    let reader = std::fs::File::open(&file)
+        .map_err(|e| format!("{file}: {e} (run ./scripts/fetch-data first)"))?;
+    let events = skipwise_core::movielens::read_inter(std::io::BufReader::new(reader), &file).map_err(|e| e.to_string())?;
+    let mut items = ItemIndex::default();
+    let sequences = user_sequences(&events, &mut items);
+    let loo = leave_one_out(&sequences);
+    eprintln!(
+        "{file}: {} interactions, {} users, {} items; {} training prefixes",
+        events.len(),
+        sequences.len(),
+        items.len(),
+        loo.train.len()
+    );
+    // RecBole's GRU4Rec on ml-100k (docs' sequential quick start): emb 64, hidden 128,
+    // dropout 0.3, max length 50, full-softmax CE, Adam 1e-3, batch 4096, all ratings positive.
+    let config = TrainConfig {
+        model: ModelConfig { backbone: Backbone::Gru4Rec, dim: 64, hidden: 128, dropout_emb: 0.3, ..ModelConfig::default() },
+        objective: ObjectiveConfig { method: Method::Vanilla, ..ObjectiveConfig::default() },
+        epochs,
+        batch_size: batch,
+        lr: 1e-3,
+        max_len: 50,
+        seed,
+        patience,
+        eval_batch: 1024,
+    };
+    let mut trainer = Trainer::new(config, items.len() + 1, &device).map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    let mut epoch_secs = Vec::new();
+    let mut last = Instant::now();
+    let fit = trainer
+        .fit_examples(&loo.train, &loo.valid, "NDCG@10", &mut |log| {
+            let secs = last.elapsed().as_secs_f64();
+            epoch_secs.push(secs);
+            last = Instant::now();
+            let v = log.valid.as_ref();
+            eprintln!(
+                "epoch {:>3}: loss {:.4}  valid Hit@10 {:.4} NDCG@10 {:.4}  ({secs:.1} s)",
+                log.epoch,
+                log.loss,
+                v.map(|r| r.get("HR@10")).unwrap_or(f64::NAN),
+                v.map(|r| r.get("NDCG@10")).unwrap_or(f64::NAN)
+            );
+        })
+        .map_err(|e| e.to_string())?;
+    let test = trainer.evaluate(&loo.test).map_err(|e| e.to_string())?;
+    let per_epoch = epoch_secs.iter().sum::<f64>() / epoch_secs.len().max(1) as f64;
+    println!("\nMovieLens-100K, GRU4Rec, RecBole protocol (LOO, full ranking), best epoch {}", fit.best_epoch);
+    println!("{:<10} {:>9} {:>9} {:>9}", "", "Hit@10", "MRR@10", "NDCG@10");
+    println!("{:<10} {:>9.4} {:>9.4} {:>9.4}", "Skipwise", test.get("HR@10"), test.get("MRR@10"), test.get("NDCG@10"));
+    println!("{:<10} {:>9.4} {:>9.4} {:>9.4}", "RecBole", 0.1103, 0.0337, 0.0513);
+    println!("{per_epoch:.1} s per epoch on this machine; {:.0} s in all", t0.elapsed().as_secs_f64());
+    #[derive(Serialize)]
+    struct Anchor<'a> {
+        test: &'a Report,
+        recbole: BTreeMap<&'static str, f64>,
+        best_epoch: usize,
+        seconds_per_epoch: f64,
+        epochs: &'a [EpochLog],
+    }
+    let recbole = BTreeMap::from([("HR@10", 0.1103), ("MRR@10", 0.0337), ("NDCG@10", 0.0513)]);
+    write_json(&json_path, &Anchor { test: &test, recbole, best_epoch: fit.best_epoch, seconds_per_epoch: per_epoch, epochs: &fit.epochs })
+}

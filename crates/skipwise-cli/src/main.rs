@@ -1,0 +1,42 @@
+//! `skipwise`: train, evaluate and benchmark Skipwise recommenders natively.
+
+mod args;
+mod commands;
+
+use args::Args;
+
+const HELP: &str = "skipwise — FP-aware session recommendation
+
+USAGE: skipwise <command> [--flag value]...
+
+COMMANDS
+  sim-table   Vanilla / FP-Simple / FP-Metric / FP-AdaMetric on the listener simulator, several
+              seeds, mean ± sd of HR/MRR/NDCG@{10,20}; writes JSON.
+              --backbone narm  --fp-share 0.5  --seeds 1,2,3  --epochs 30  --dim 64
+              --lambda 0.5  --margin 1.0  --device flex|wgpu  --json results/sim-table.json
+  ml100k      RecBole's GRU4Rec anchor on MovieLens-100K (leave-one-out, full ranking).
+              --file data/ml-100k/ml-100k.inter  --epochs 100  --patience 10  --device flex|wgpu
+  help        This text.
+
+Get MovieLens-100K first with ./scripts/fetch-data (it is not redistributable, so never committed).";
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = argv.split_first() else {
+        println!("{HELP}");
+        return;
+    };
+    let result = Args::parse(rest).and_then(|args| match command.as_str() {
+        "sim-table" => commands::sim_table(&args),
+        "ml100k" => commands::ml100k(&args),
+        "help" | "--help" | "-h" => {
+            println!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}; try `skipwise help`")),
+    });
+    if let Err(e) = result {
+        eprintln!("skipwise: {e}");
+        std::process::exit(2);
+    }
+}

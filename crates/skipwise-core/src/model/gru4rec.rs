@@ -1,0 +1,32 @@
+//! GRU4Rec as in RecBole: embedding → dropout → GRU (no bias) → dense h→d, state at the last item.
+
+use crate::nn::{Dense, Gru, Init};
+use crate::rng::Rng;
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig};
+use burn::tensor::{Device, Tensor};
+
+#[derive(Module, Debug)]
+pub struct Gru4Rec {
+    pub gru: Gru,
+    pub dense: Dense,
+    pub dropout: Dropout,
+}
+
+impl Gru4Rec {
+    pub fn new(rng: &mut Rng, dim: usize, hidden: usize, dropout: f64, device: &Device) -> Self {
+        Self {
+            gru: Gru::new(rng, dim, hidden, false, device),
+            dense: Dense::new(rng, hidden, dim, true, Init::Xavier, device),
+            dropout: DropoutConfig::new(dropout).init(),
+        }
+    }
+
+    /// `emb: [B, L, d]` (already masked), `mask: [B, L]` → `e_seq: [B, d]`.
+    pub fn forward(&self, emb: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
+        let [b, l, _] = emb.dims();
+        let states = self.gru.forward(self.dropout.forward(emb), mask);
+        let last: Tensor<2> = states.narrow(1, l - 1, 1).reshape([b, self.gru.hidden]);
+        self.dense.forward2(last)
+    }
+}

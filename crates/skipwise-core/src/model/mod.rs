@@ -1,0 +1,175 @@
+//! The recommender: an item embedding table, a session encoder (one file per backbone, as in
+//! RecBole's model zoo) and FP-AdaMetric's weighting module. Scores are `e_seq · e_i` over the whole
+//! catalog (paper eq. 4–5).
+
+pub mod fpa;
+pub mod gru4rec;
+pub mod narm;
+pub mod srgnn;
+pub mod stamp;
+
+use crate::batch::Batch;
+use crate::data::PAD;
+use crate::nn::{Init, param2};
+use crate::rng::Rng;
+use burn::module::{Module, Param};
+use burn::tensor::module::embedding;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+pub use fpa::{Fpa, FpaActivation, FpaConfig, FpaOutput};
+pub use gru4rec::Gru4Rec;
+pub use narm::Narm;
+pub use srgnn::SrGnn;
+pub use stamp::Stamp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backbone {
+    Gru4Rec,
+    Narm,
+    Stamp,
+    SrGnn,
+}
+
+impl Backbone {
+    pub const ALL: [Backbone; 4] = [Backbone::Gru4Rec, Backbone::Narm, Backbone::Stamp, Backbone::SrGnn];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backbone::Gru4Rec => "GRU4Rec",
+            Backbone::Narm => "NARM",
+            Backbone::Stamp => "STAMP",
+            Backbone::SrGnn => "SR-GNN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "gru4rec" | "gru" => Some(Backbone::Gru4Rec),
+            "narm" => Some(Backbone::Narm),
+            "stamp" => Some(Backbone::Stamp),
+            "srgnn" => Some(Backbone::SrGnn),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub backbone: Backbone,
+    /// Embedding size d (RecBole's default 64).
+    pub dim: usize,
+    /// Recurrent width for GRU4Rec and NARM (RecBole's default 128).
+    pub hidden: usize,
+    /// Dropout on the item embeddings (GRU4Rec, NARM).
+    pub dropout_emb: f64,
+    /// Dropout on NARM's combined representation.
+    pub dropout_hidden: f64,
+    pub srgnn_steps: usize,
+    pub fpa: FpaConfig,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            backbone: Backbone::Narm,
+            dim: 64,
+            hidden: 128,
+            dropout_emb: 0.25,
+            dropout_hidden: 0.5,
+            srgnn_steps: 1,
+            fpa: FpaConfig::default(),
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub enum Encoder {
+    Gru4Rec(Gru4Rec),
+    Narm(Narm),
+    Stamp(Stamp),
+    SrGnn(SrGnn),
+}
+
+#[derive(Module, Debug)]
+pub struct Recommender {
+    /// `[n_items + 1, d]`; row 0 is padding and is masked wherever it is read.
+    pub items: Param<Tensor<2>>,
+    pub encoder: Encoder,
+    pub fpa: Fpa,
+}
+
+impl Recommender {
+    /// `n_rows` = number of items + 1 (padding).
+    pub fn new(config: &ModelConfig, n_rows: usize, seed: u64, device: &Device) -> Self {
+        let mut rng = Rng::new(seed);
+        let d = config.dim;
+        let item_init = match config.backbone {
+            // RecBole: xavier_normal_ for GRU4Rec/NARM embeddings, N(0, 0.002) for STAMP,
+            // U(±1/√d) for SR-GNN.
+            Backbone::Gru4Rec | Backbone::Narm => Init::Normal((2.0 / (n_rows + d) as f32).sqrt()),
+            Backbone::Stamp => Init::Normal(0.002),
+            Backbone::SrGnn => Init::Uniform(1.0 / (d as f32).sqrt()),
+        };
+        let items = param2(&mut rng, [n_rows, d], item_init, device);
+        let encoder = match config.backbone {
+            Backbone::Gru4Rec => Encoder::Gru4Rec(Gru4Rec::new(&mut rng, d, config.hidden, config.dropout_emb, device)),
+            Backbone::Narm => Encoder::Narm(Narm::new(
+                &mut rng,
+                d,
+                config.hidden,
+                [config.dropout_emb, config.dropout_hidden],
+                device,
+            )),
+            Backbone::Stamp => Encoder::Stamp(Stamp::new(&mut rng, d, device)),
+            Backbone::SrGnn => Encoder::SrGnn(SrGnn::new(&mut rng, d, config.srgnn_steps, device)),
+        };
+        let fpa = Fpa::new(&mut rng, d, &config.fpa, device);
+        Self { items, encoder, fpa }
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.items.dims()[0]
+    }
+
+    pub fn dim(&self) -> usize {
+        self.items.dims()[1]
+    }
+
+    pub fn needs_graph(&self) -> bool {
+        matches!(self.encoder, Encoder::SrGnn(_))
+    }
+
+    /// Embeddings of `ids` with padding rows zeroed.
+    pub fn embed(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<3> {
+        embedding(self.items.val(), ids) * mask.unsqueeze_dim::<3>(2)
+    }
+
+    /// The session representation `e_seq: [B, d]`.
+    pub fn encode(&self, batch: &Batch) -> Tensor<2> {
+        match &self.encoder {
+            Encoder::Gru4Rec(m) => m.forward(self.embed(batch.items.clone(), batch.mask.clone()), batch.mask.clone()),
+            Encoder::Narm(m) => m.forward(self.embed(batch.items.clone(), batch.mask.clone()), batch.mask.clone()),
+            Encoder::Stamp(m) => m.forward(self.embed(batch.items.clone(), batch.mask.clone()), batch.mask.clone()),
+            Encoder::SrGnn(m) => match &batch.graph {
+                Some(graph) => {
+                    let nodes = self.embed(graph.nodes.clone(), graph.node_mask.clone());
+                    m.forward(nodes, graph, batch.mask.clone())
+                }
+                // A batch built without its graph: SR-GNN cannot run; fall back to the mean
+                // embedding rather than panic (batches from this crate always carry it).
+                None => self.embed(batch.items.clone(), batch.mask.clone()).mean_dim(1).squeeze_dim(1),
+            },
+        }
+    }
+
+    /// Scores over the whole catalog, padding at −1e9: `[B, n_rows]`.
+    pub fn scores(&self, e_seq: Tensor<2>) -> Tensor<2> {
+        let n = self.n_rows();
+        let device = e_seq.device();
+        let mut pad = vec![0f32; n];
+        pad[PAD as usize] = -1e9;
+        let pad: Tensor<2> = Tensor::from_data(TensorData::new(pad, [1, n]), &device);
+        e_seq.matmul(self.items.val().transpose()) + pad
+    }
+}

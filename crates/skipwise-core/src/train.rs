@@ -1,0 +1,412 @@
+//! Mini-batch training with Adam, validation early stopping, evaluation and recommendation.
+//!
+//! Reads from the device come in two flavours: the `*_sync` helpers used natively, and plain
+//! tensors that the browser worker reads with burn's async readback (sync reads panic on wasm).
+
+use crate::batch::{Batch, Example, eval_examples, make_batch, train_examples};
+use crate::data::{PAD, Session};
+use crate::error::{Error, Result};
+use crate::metrics::{Accumulator, Report, ranks};
+use crate::model::{ModelConfig, Recommender};
+use crate::objective::{Loss, ObjectiveConfig, loss};
+use crate::rng::Rng;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub model: ModelConfig,
+    pub objective: ObjectiveConfig,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    /// Prefixes are cut to their last `max_len` items.
+    pub max_len: usize,
+    pub seed: u64,
+    /// Stop after this many epochs without a better validation MRR@20.
+    pub patience: usize,
+    pub eval_batch: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            model: ModelConfig::default(),
+            objective: ObjectiveConfig::default(),
+            epochs: 20,
+            batch_size: 256,
+            lr: 1e-3,
+            max_len: 50,
+            seed: 1,
+            patience: 3,
+            eval_batch: 512,
+        }
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::Config(m.to_string()));
+        if self.batch_size == 0 || self.eval_batch == 0 {
+            return bad("batch sizes must be > 0");
+        }
+        if self.max_len == 0 {
+            return bad("max_len must be > 0");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad("lr must be a positive number");
+        }
+        if self.model.dim == 0 || self.model.hidden == 0 {
+            return bad("dim and hidden must be > 0");
+        }
+        if !(0.0..1.0).contains(&self.model.dropout_emb) || !(0.0..1.0).contains(&self.model.dropout_hidden) {
+            return bad("dropout must be in [0, 1)");
+        }
+        if !(self.objective.lambda.is_finite() && self.objective.lambda >= 0.0 && self.objective.margin.is_finite()) {
+            return bad("lambda must be ≥ 0 and margin finite");
+        }
+        Ok(())
+    }
+}
+
+/// One epoch's log line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochLog {
+    pub epoch: usize,
+    pub loss: f64,
+    pub nll: f64,
+    pub metric: f64,
+    pub valid: Option<Report>,
+    /// FP-AdaMetric's weights this epoch: mean, sd, min, max (NOTES §1.5.2 degeneracy check).
+    pub fp_weights: Option<WeightStats>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightStats {
+    pub count: usize,
+    pub mean: f64,
+    pub sd: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl WeightStats {
+    /// Statistics over the real (masked-in) weights.
+    pub fn from_masked(weights: &[f32], mask: &[f32]) -> Self {
+        let vals: Vec<f64> = weights.iter().zip(mask).filter(|(_, m)| **m > 0.0).map(|(w, _)| *w as f64).collect();
+        let mut s = WeightStats::default();
+        s.merge_values(&vals);
+        s
+    }
+
+    fn merge_values(&mut self, vals: &[f64]) {
+        if vals.is_empty() {
+            return;
+        }
+        let n0 = self.count as f64;
+        let n1 = vals.len() as f64;
+        let mean1 = vals.iter().sum::<f64>() / n1;
+        let var1 = vals.iter().map(|v| (v - mean1).powi(2)).sum::<f64>() / n1;
+        let (min1, max1) = vals.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+        if self.count == 0 {
+            *self = WeightStats { count: vals.len(), mean: mean1, sd: var1.sqrt(), min: min1, max: max1 };
+            return;
+        }
+        let n = n0 + n1;
+        let mean = (n0 * self.mean + n1 * mean1) / n;
+        let var = (n0 * (self.sd.powi(2) + (self.mean - mean).powi(2)) + n1 * (var1 + (mean1 - mean).powi(2))) / n;
+        *self = WeightStats { count: self.count + vals.len(), mean, sd: var.sqrt(), min: self.min.min(min1), max: self.max.max(max1) };
+    }
+
+    pub fn merge(&mut self, other: &WeightStats) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *other;
+            return;
+        }
+        let (n0, n1) = (self.count as f64, other.count as f64);
+        let n = n0 + n1;
+        let mean = (n0 * self.mean + n1 * other.mean) / n;
+        let var = (n0 * (self.sd.powi(2) + (self.mean - mean).powi(2))
+            + n1 * (other.sd.powi(2) + (other.mean - mean).powi(2)))
+            / n;
+        *self = WeightStats {
+            count: self.count + other.count,
+            mean,
+            sd: var.sqrt(),
+            min: self.min.min(other.min),
+            max: self.max.max(other.max),
+        };
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    pub epochs: Vec<EpochLog>,
+    pub best_epoch: usize,
+    pub best_valid: Option<Report>,
+}
+
+/// A scalar read back from the device, or the reason it could not be.
+pub fn read_scalar(t: Tensor<1>) -> Result<f32> {
+    let data = t.try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
+    data.try_to_vec::<f32>()
+        .ok()
+        .and_then(|v| v.first().copied())
+        .ok_or_else(|| Error::Backend("empty scalar".into()))
+}
+
+pub struct Trainer {
+    pub config: TrainConfig,
+    pub model: Recommender,
+    optim: ModuleOptimizer,
+    /// The autodiff device training runs on.
+    device: Device,
+    rng: Rng,
+}
+
+impl Trainer {
+    /// A fresh model for a catalog of `n_rows − 1` items on `device` (autodiff is added here).
+    pub fn new(config: TrainConfig, n_rows: usize, device: &Device) -> Result<Self> {
+        config.validate()?;
+        if n_rows < 2 {
+            return Err(Error::Empty("the catalog has no items".into()));
+        }
+        let device = device.clone().autodiff();
+        // Dropout masks come from the backend's generator; seeding it makes runs repeatable.
+        device.seed(config.seed);
+        let model = Recommender::new(&config.model, n_rows, config.seed, &device);
+        let optim = AdamConfig::new().init();
+        let rng = Rng::new(config.seed ^ 0xBA7C);
+        Ok(Self { config, model, optim, device, rng })
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The device without autodiff, for inference.
+    pub fn plain_device(&self) -> Device {
+        self.device.clone().without_autodiff()
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.model.n_rows()
+    }
+
+    pub fn batch(&self, examples: &[&Example], device: &Device) -> Batch {
+        make_batch(examples, self.config.max_len, self.model.needs_graph(), device)
+    }
+
+    /// The training examples of these sessions under this trainer's method.
+    pub fn train_examples(&self, sessions: &[Session]) -> Vec<Example> {
+        let o = &self.config.objective;
+        train_examples(sessions, o.method.train_view(), o.fp_scope, o.fp_cap)
+    }
+
+    /// Validates that every item id in the examples exists in the catalog.
+    pub fn check_items(&self, examples: &[Example]) -> Result<()> {
+        let n = self.n_rows();
+        for e in examples {
+            for id in e.prefix.iter().chain(e.fps.iter()).chain(std::iter::once(&e.target)) {
+                if *id as usize >= n || (*id == PAD && !e.prefix.is_empty()) {
+                    return Err(Error::UnknownItem(*id, n - 1));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Forward and backward on one batch; nothing is changed yet.
+    pub fn forward_backward(&self, batch: &Batch) -> (Loss, GradientsParams) {
+        let l = loss(&self.model, batch, &self.config.objective);
+        let grads = GradientsParams::from_grads(l.total.backward(), &self.model);
+        (l, grads)
+    }
+
+    /// Applies an Adam step with the gradients of [`Self::forward_backward`].
+    pub fn apply(&mut self, grads: GradientsParams) {
+        let model = self.model.clone();
+        self.model = self.optim.step(self.config.lr, model, grads);
+    }
+
+    /// One step, read synchronously (native): the model is left untouched if the loss is not finite.
+    pub fn step_sync(&mut self, examples: &[&Example]) -> Result<(f32, f32, f32, Option<WeightStats>)> {
+        let batch = self.batch(examples, &self.device.clone());
+        let (l, grads) = self.forward_backward(&batch);
+        let total = read_scalar(l.total)?;
+        if !total.is_finite() {
+            return Err(Error::NonFinite(format!("{total}")));
+        }
+        let stats = match l.fp_weights {
+            Some(w) => {
+                let w: Vec<f32> = w.into_data().try_to_vec().unwrap_or_default();
+                let m: Vec<f32> = batch.fp_mask.into_data().try_to_vec().unwrap_or_default();
+                Some(WeightStats::from_masked(&w, &m))
+            }
+            None => None,
+        };
+        let (nll, metric) = (read_scalar(l.nll)?, read_scalar(l.metric)?);
+        self.apply(grads);
+        Ok((total, nll, metric, stats))
+    }
+
+    /// Shuffled mini-batches of example indices.
+    pub fn epoch_order(&mut self, n: usize) -> Vec<Vec<usize>> {
+        let mut order: Vec<usize> = (0..n).collect();
+        self.rng.shuffle(&mut order);
+        order.chunks(self.config.batch_size).map(|c| c.to_vec()).collect()
+    }
+
+    /// Trains on sessions with early stopping on validation MRR@20 (positive-only targets) and
+    /// keeps the best model (native).
+    pub fn fit(
+        &mut self,
+        train: &[Session],
+        valid: &[Session],
+        on_epoch: &mut dyn FnMut(&EpochLog),
+    ) -> Result<FitReport> {
+        let examples = self.train_examples(train);
+        let valid_examples = eval_examples(valid, self.config.objective.method.keeps_fps_in_input());
+        self.fit_examples(&examples, &valid_examples, "MRR@20", on_epoch)
+    }
+
+    /// Trains on prepared examples, early-stopping on `monitor` (e.g. "MRR@20") over `valid`.
+    pub fn fit_examples(
+        &mut self,
+        examples: &[Example],
+        valid_examples: &[Example],
+        monitor: &str,
+        on_epoch: &mut dyn FnMut(&EpochLog),
+    ) -> Result<FitReport> {
+        if examples.is_empty() {
+            return Err(Error::Empty("no training step: every session has fewer than 2 usable clicks".into()));
+        }
+        self.check_items(examples)?;
+        let mut logs = Vec::new();
+        let mut best: Option<(f64, usize, Recommender, Report)> = None;
+        for epoch in 1..=self.config.epochs {
+            let (mut sum, mut sum_nll, mut sum_metric, mut n) = (0f64, 0f64, 0f64, 0usize);
+            let mut stats = WeightStats::default();
+            let mut have_stats = false;
+            for chunk in self.epoch_order(examples.len()) {
+                let refs: Vec<&Example> = chunk.iter().map(|i| &examples[*i]).collect();
+                let (total, nll, metric, s) = self.step_sync(&refs)?;
+                let w = refs.len() as f64;
+                sum += total as f64 * w;
+                sum_nll += nll as f64 * w;
+                sum_metric += metric as f64 * w;
+                n += refs.len();
+                if let Some(s) = s {
+                    stats.merge(&s);
+                    have_stats = true;
+                }
+            }
+            let report = (!valid_examples.is_empty()).then(|| self.evaluate(valid_examples)).transpose()?;
+            let log = EpochLog {
+                epoch,
+                loss: sum / n as f64,
+                nll: sum_nll / n as f64,
+                metric: sum_metric / n as f64,
+                valid: report.clone(),
+                fp_weights: have_stats.then_some(stats),
+            };
+            on_epoch(&log);
+            logs.push(log);
+            let Some(report) = report else { continue };
+            let score = report.get(monitor);
+            let improved = best.as_ref().is_none_or(|(s, ..)| score > *s);
+            if improved {
+                best = Some((score, epoch, self.model.clone(), report));
+            } else if best.as_ref().is_some_and(|(_, e, ..)| epoch - e >= self.config.patience) {
+                break;
+            }
+        }
+        let (best_epoch, best_valid) = match best {
+            Some((_, e, model, report)) => {
+                self.model = model;
+                (e, Some(report))
+            }
+            None => (logs.len(), None),
+        };
+        Ok(FitReport { epochs: logs, best_epoch, best_valid })
+    }
+
+    /// Ranks of the batch targets under the current model (no autodiff).
+    pub fn rank_tensor(&self, examples: &[&Example]) -> Tensor<1> {
+        let device = self.plain_device();
+        let model = self.model.valid();
+        let batch = make_batch(examples, self.config.max_len, model.needs_graph(), &device);
+        let scores = model.scores(model.encode(&batch));
+        ranks(scores, batch.targets)
+    }
+
+    /// Full-ranking metrics over evaluation examples (native, sync reads).
+    pub fn evaluate(&self, examples: &[Example]) -> Result<Report> {
+        self.check_items(examples)?;
+        let mut acc = Accumulator::default();
+        for chunk in examples.chunks(self.config.eval_batch) {
+            let refs: Vec<&Example> = chunk.iter().collect();
+            let data = self.rank_tensor(&refs).try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
+            for r in data.try_to_vec::<f32>().unwrap_or_default() {
+                acc.add(r as usize);
+            }
+        }
+        Ok(acc.report())
+    }
+
+    /// Evaluates sessions on positive-only targets, with FPs kept in or removed from the prefix.
+    pub fn evaluate_sessions(&self, sessions: &[Session], keep_fps_in_prefix: bool) -> Result<Report> {
+        self.evaluate(&eval_examples(sessions, keep_fps_in_prefix))
+    }
+
+    /// The inference model and a one-row batch for `prefix` on the plain device.
+    fn single(&self, prefix: &[u32]) -> (Recommender, Batch) {
+        let device = self.plain_device();
+        let model = self.model.valid();
+        let e = Example { prefix: prefix.to_vec(), target: PAD, fps: vec![], session: 0 };
+        let batch = make_batch(&[&e], self.config.max_len, model.needs_graph(), &device);
+        (model, batch)
+    }
+
+    /// Scores of every catalog row for one prefix: `[n_rows]` (padding at −1e9).
+    pub fn score_tensor(&self, prefix: &[u32]) -> Tensor<1> {
+        let (model, batch) = self.single(prefix);
+        let n = model.n_rows();
+        model.scores(model.encode(&batch)).reshape([n])
+    }
+
+    /// Session embedding for a prefix: `[d]`.
+    pub fn session_embedding(&self, prefix: &[u32]) -> Tensor<1> {
+        let (model, batch) = self.single(prefix);
+        let d = model.dim();
+        model.encode(&batch).reshape([d])
+    }
+
+    /// The item embedding table (plain device).
+    pub fn item_embeddings(&self) -> Tensor<2> {
+        self.model.valid().items.val()
+    }
+}
+
+/// The top `k` items of a score vector, highest first, skipping padding and `exclude`.
+pub fn top_k(scores: &[f32], k: usize, exclude: &[u32]) -> Vec<(u32, f32)> {
+    let mut idx: Vec<(u32, f32)> = scores
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| *i as u32 != PAD && s.is_finite() && !exclude.contains(&(*i as u32)))
+        .map(|(i, s)| (i as u32, *s))
+        .collect();
+    idx.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    idx.truncate(k);
+    idx
+}
+
+/// Uploads plain floats (used by tests and the worker).
+pub fn tensor2(values: Vec<f32>, shape: [usize; 2], device: &Device) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(values, shape), device)
+}

@@ -1,0 +1,268 @@
+//! Behaviour of the core library on small, hand-checkable cases (Flex CPU backend; the wgpu
+//! comparison runs on whatever Vulkan device the machine has — lavapipe in CI).
+
+use skipwise_core::batch::{Example, make_batch};
+use skipwise_core::burn::module::{Module, ModuleVisitor, Param};
+use skipwise_core::burn::optim::GradientsParams;
+use skipwise_core::burn::tensor::{Device, Int, Tensor, TensorData};
+use skipwise_core::data::{Click, FpRule, Session};
+use skipwise_core::model::{Backbone, FpaConfig, FpaOutput, ModelConfig, Recommender};
+use skipwise_core::objective::{Method, ObjectiveConfig, hinge, loss, nll};
+use skipwise_core::sim::{SimConfig, Simulator};
+use skipwise_core::train::{TrainConfig, Trainer, read_scalar, top_k};
+use skipwise_core::Error;
+
+fn device() -> Device {
+    Device::flex()
+}
+
+/// Flex's random generator is one global stream, so tests that draw from it (dropout) run one at
+/// a time; otherwise the determinism test would see other tests' draws.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn t2(values: Vec<f32>, shape: [usize; 2]) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(values, shape), &device())
+}
+
+fn session(id: u64, clicks: &[(u32, bool)]) -> Session {
+    Session { id, user: None, start: id as f64, clicks: clicks.iter().map(|(i, fp)| Click { item: *i, fp: *fp }).collect() }
+}
+
+fn config(backbone: Backbone, method: Method) -> TrainConfig {
+    TrainConfig {
+        model: ModelConfig { backbone, dim: 16, hidden: 16, ..ModelConfig::default() },
+        objective: ObjectiveConfig { method, ..ObjectiveConfig::default() },
+        batch_size: 32,
+        lr: 0.01,
+        max_len: 10,
+        seed: 5,
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn nll_matches_a_hand_computed_softmax() {
+    let _serial = serial();
+    let ex = Example { prefix: vec![1], target: 2, fps: vec![], session: 0 };
+    let batch = make_batch(&[&ex], 5, false, &device());
+    let scores = t2(vec![1.0, 2.0, 3.0], [1, 3]);
+    let got = read_scalar(nll(scores, &batch)).expect("scalar");
+    let expected = -(3f32.exp() / (1f32.exp() + 2f32.exp() + 3f32.exp())).ln();
+    assert!((got - expected).abs() < 1e-5, "{got} vs {expected}");
+}
+
+#[test]
+fn hinge_is_hand_computed_zero_past_the_margin_and_zero_without_fps() {
+    let _serial = serial();
+    let seq = t2(vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0], [3, 2]);
+    // Row 0: s_pos 0.5, s_fp 0.2 → 1 − 0.5 + 0.2 = 0.7. Row 1: s_pos 2, s_fp 0 → −1 → 0.
+    // Row 2: would be 1.0 but has no FP → 0.
+    let pos = t2(vec![0.5, 0.0, 2.0, 0.0, 0.0, 0.0], [3, 2]);
+    let fp = t2(vec![0.2, 0.0, 0.0, 0.0, 0.0, 0.0], [3, 2]);
+    let has = t2(vec![1.0, 1.0, 0.0], [3, 1]);
+    let h: Vec<f32> = hinge(seq, pos, fp, has, 1.0).into_data().try_to_vec().expect("floats");
+    assert!((h[0] - 0.7).abs() < 1e-6 && h[1] == 0.0 && h[2] == 0.0, "{h:?}");
+}
+
+#[test]
+fn metric_loss_is_zero_not_nan_for_a_batch_without_fps() {
+    let _serial = serial();
+    for method in [Method::FpMetric, Method::FpAdaMetric] {
+        let cfg = config(Backbone::Gru4Rec, method);
+        let model = Recommender::new(&cfg.model, 10, 1, &device());
+        let ex = Example { prefix: vec![1, 2], target: 3, fps: vec![], session: 0 };
+        let batch = make_batch(&[&ex], 10, false, &device());
+        let l = loss(&model, &batch, &cfg.objective);
+        assert_eq!(read_scalar(l.metric).expect("scalar"), 0.0);
+        assert!(read_scalar(l.total).expect("scalar").is_finite());
+    }
+}
+
+#[test]
+fn fp_metric_averages_fps_before_one_hinge() {
+    let _serial = serial();
+    // With all weights 1, FP-Metric's term equals the hinge on the mean FP embedding.
+    let cfg = TrainConfig { objective: ObjectiveConfig { lambda: 1.0, margin: 0.5, ..config(Backbone::Stamp, Method::FpMetric).objective }, ..config(Backbone::Stamp, Method::FpMetric) };
+    let model = Recommender::new(&cfg.model, 10, 2, &device());
+    let ex = Example { prefix: vec![1, 2, 3], target: 4, fps: vec![5, 6], session: 0 };
+    let batch = make_batch(&[&ex], 10, false, &device());
+    let l = loss(&model, &batch, &cfg.objective);
+    let e_seq = model.encode(&batch);
+    let items = model.items.val();
+    let pick = |i: i64| items.clone().select(0, Tensor::<1, Int>::from_data(TensorData::new(vec![i], [1]), &device()));
+    let e_fp = (pick(5) + pick(6)) / 2.0;
+    let expected = hinge(e_seq, pick(4), e_fp, t2(vec![1.0], [1, 1]), 0.5).sum();
+    let (got, want) = (read_scalar(l.metric).expect("scalar"), read_scalar(expected).expect("scalar"));
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+}
+
+/// Measures the gradient that reaches every float parameter, by name path.
+struct GradNorms<'a> {
+    grads: &'a GradientsParams,
+    path: Vec<String>,
+    norms: Vec<(String, f32)>,
+}
+
+impl ModuleVisitor for GradNorms<'_> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let norm = match self.grads.get::<D>(param.id) {
+            Some(g) => read_scalar(g.abs().sum()).unwrap_or(f32::NAN),
+            None => 0.0,
+        };
+        self.norms.push((self.path.join("."), norm));
+    }
+}
+
+#[test]
+fn gradients_reach_every_parameter_of_every_backbone_and_of_f_fpa() {
+    let _serial = serial();
+    let mut sim = Simulator::new(SimConfig { n_items: 40, n_listeners: 10, sessions_per_listener: 2, fp_share: 0.4, ..SimConfig::default() });
+    let data = sim.dataset(&FpRule::default());
+    for backbone in Backbone::ALL {
+        let trainer = Trainer::new(config(backbone, Method::FpAdaMetric), data.n_rows(), &device()).expect("trainer");
+        let examples = trainer.train_examples(&data.sessions);
+        let with_fps: Vec<&Example> = examples.iter().filter(|e| !e.fps.is_empty()).take(32).collect();
+        assert!(!with_fps.is_empty());
+        let batch = trainer.batch(&with_fps, trainer.device());
+        let l = loss(&trainer.model, &batch, &trainer.config.objective);
+        let grads = GradientsParams::from_grads(l.total.backward(), &trainer.model);
+        let mut visitor = GradNorms { grads: &grads, path: Vec::new(), norms: Vec::new() };
+        trainer.model.visit(&mut visitor);
+        assert!(visitor.norms.len() >= 4, "{backbone:?}: {} params", visitor.norms.len());
+        assert!(visitor.norms.iter().any(|(p, _)| p.contains("fpa")), "{backbone:?}: f_FPA not visited");
+        for (path, norm) in visitor.norms {
+            assert!(norm > 0.0 && norm.is_finite(), "{backbone:?}: no gradient reaches {path} ({norm})");
+        }
+    }
+}
+
+#[test]
+fn shapes_hold_for_length_one_and_mostly_padding() {
+    let _serial = serial();
+    for backbone in Backbone::ALL {
+        let cfg = config(backbone, Method::FpSimple);
+        let model = Recommender::new(&cfg.model, 12, 3, &device());
+        let one = Example { prefix: vec![4], target: 5, fps: vec![], session: 0 };
+        let long = Example { prefix: (1..=11).collect(), target: 5, fps: vec![], session: 1 };
+        for batch in [vec![&one], vec![&one, &long]] {
+            let b = make_batch(&batch, 10, model.needs_graph(), &device());
+            let e = model.encode(&b);
+            assert_eq!(e.dims(), [batch.len(), 16], "{backbone:?}");
+            let s = model.scores(e);
+            assert_eq!(s.dims(), [batch.len(), 12]);
+            let v: Vec<f32> = s.into_data().try_to_vec().expect("floats");
+            assert!(v.iter().all(|x| x.is_finite()), "{backbone:?}: non-finite scores");
+        }
+    }
+}
+
+#[test]
+fn a_tiny_dataset_is_overfitted_to_hr_at_1() {
+    let _serial = serial();
+    // Four disjoint chains: each next item is fully determined by the current one.
+    let sessions: Vec<Session> = (0..4u32)
+        .map(|c| session(c as u64, &[(1 + 4 * c, false), (2 + 4 * c, false), (3 + 4 * c, true), (4 + 4 * c, false)]))
+        .collect();
+    for backbone in Backbone::ALL {
+        let mut cfg = config(backbone, Method::FpSimple);
+        cfg.model.dropout_emb = 0.0;
+        cfg.model.dropout_hidden = 0.0;
+        cfg.lr = 0.03;
+        let mut trainer = Trainer::new(cfg, 17, &device()).expect("trainer");
+        let examples = trainer.train_examples(&sessions);
+        let refs: Vec<&Example> = examples.iter().collect();
+        for _ in 0..150 {
+            trainer.step_sync(&refs).expect("finite");
+        }
+        let ranks: Vec<f32> = trainer.rank_tensor(&refs).into_data().try_to_vec().expect("floats");
+        assert!(ranks.iter().all(|r| *r == 0.0), "{backbone:?}: ranks {ranks:?}");
+    }
+}
+
+#[test]
+fn one_seed_gives_identical_runs_on_flex() {
+    let _serial = serial();
+    let mut sim = Simulator::new(SimConfig { n_items: 50, n_listeners: 20, sessions_per_listener: 2, ..SimConfig::default() });
+    let data = sim.dataset(&FpRule::default());
+    let run = || {
+        let mut trainer = Trainer::new(config(Backbone::Narm, Method::FpAdaMetric), data.n_rows(), &device()).expect("trainer");
+        let examples = trainer.train_examples(&data.sessions);
+        let mut losses = Vec::new();
+        for chunk in trainer.epoch_order(examples.len()).into_iter().take(5) {
+            let refs: Vec<&Example> = chunk.iter().map(|i| &examples[*i]).collect();
+            losses.push(trainer.step_sync(&refs).expect("finite").0);
+        }
+        losses
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn bad_input_is_a_typed_error() {
+    let _serial = serial();
+    let mut trainer = Trainer::new(config(Backbone::Gru4Rec, Method::FpSimple), 5, &device()).expect("trainer");
+    // Unknown item id 9 in a catalog of 4.
+    let unknown = vec![session(0, &[(1, false), (9, false)])];
+    assert_eq!(trainer.fit(&unknown, &[], &mut |_| {}).unwrap_err(), Error::UnknownItem(9, 4));
+    // Sessions with only FPs leave FP-Simple nothing to learn from.
+    let only_fps = vec![session(0, &[(1, true), (2, true)])];
+    assert!(matches!(trainer.fit(&only_fps, &[], &mut |_| {}), Err(Error::Empty(_))));
+    // A config that would give NaN is refused up front.
+    let mut bad = config(Backbone::Gru4Rec, Method::FpSimple);
+    bad.lr = f64::NAN;
+    assert!(matches!(Trainer::new(bad, 5, &device()), Err(Error::Config(_))));
+}
+
+#[test]
+fn softmax_output_weights_sum_to_one_over_real_fps() {
+    let _serial = serial();
+    let mut cfg = config(Backbone::Stamp, Method::FpAdaMetric);
+    cfg.model.fpa = FpaConfig { output: FpaOutput::Softmax, ..FpaConfig::default() };
+    let model = Recommender::new(&cfg.model, 10, 4, &device());
+    let ex = Example { prefix: vec![1, 2], target: 3, fps: vec![4, 5, 6], session: 0 };
+    let ex2 = Example { prefix: vec![1], target: 3, fps: vec![7], session: 0 };
+    let batch = make_batch(&[&ex, &ex2], 10, false, &device());
+    let w = loss(&model, &batch, &cfg.objective).fp_weights.expect("weights");
+    let w: Vec<f32> = w.into_data().try_to_vec().expect("floats");
+    assert!((w[0] + w[1] + w[2] - 1.0).abs() < 1e-5 && (w[3] - 1.0).abs() < 1e-5 && w[4] == 0.0, "{w:?}");
+}
+
+#[test]
+fn top_k_skips_padding_and_excluded_items() {
+    let _serial = serial();
+    let scores = [100.0, 0.3, 0.9, 0.5, f32::NAN];
+    assert_eq!(top_k(&scores, 2, &[2]).iter().map(|x| x.0).collect::<Vec<_>>(), vec![3, 1]);
+}
+
+#[cfg(feature = "wgpu")]
+#[test]
+fn flex_and_wgpu_agree_on_the_forward_pass() {
+    let _serial = serial();
+    let gpu = Device::wgpu_options().init().expect("a wgpu device (lavapipe: apt-get install mesa-vulkan-drivers)");
+    let ex = Example { prefix: vec![1, 2, 3, 2], target: 4, fps: vec![5], session: 0 };
+    let ex2 = Example { prefix: vec![6], target: 7, fps: vec![], session: 1 };
+    for backbone in Backbone::ALL {
+        let cfg = config(backbone, Method::FpAdaMetric);
+        let mut out = Vec::new();
+        for d in [device(), gpu.clone()] {
+            let model = Recommender::new(&cfg.model, 10, 9, &d);
+            let batch = make_batch(&[&ex, &ex2], 10, model.needs_graph(), &d);
+            let scores: Vec<f32> = model.scores(model.encode(&batch)).into_data().try_to_vec().expect("floats");
+            let l = read_scalar(loss(&model, &batch, &cfg.objective).total).expect("scalar");
+            out.push((scores, l));
+        }
+        let (a, b) = (&out[0], &out[1]);
+        let max_diff = a.0.iter().zip(&b.0).filter(|(x, _)| **x > -1e8).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(max_diff < 1e-4, "{backbone:?}: scores differ by {max_diff}");
+        assert!((a.1 - b.1).abs() < 1e-4, "{backbone:?}: loss {} vs {}", a.1, b.1);
+    }
+}

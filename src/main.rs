@@ -1,0 +1,9 @@
+//! Mounts the Skipwise page; everything else lives in the modules below.
+
+mod app;
+mod worker_client;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

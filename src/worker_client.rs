@@ -1,0 +1,47 @@
+//! The page's side of the worker protocol: start the training worker, send requests, route
+//! responses. The worker is the only place burn runs, so the page's wasm stays small.
+
+use skipwise_protocol::{Request, Response};
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+/// A running worker; dropping it terminates the worker.
+pub struct WorkerHandle {
+    worker: Worker,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+impl WorkerHandle {
+    /// Starts `www/worker.js`. `on_response` gets every message; `on_crash` a worker that died
+    /// (a script error or a trap) with the reason.
+    pub fn spawn(
+        on_response: impl Fn(Response) + 'static,
+        on_crash: impl Fn(String) + 'static,
+    ) -> Result<Self, String> {
+        let worker = Worker::new("./worker.js").map_err(|e| format!("cannot start the training worker: {e:?}"))?;
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            match serde_wasm_bindgen::from_value::<Response>(event.data()) {
+                Ok(response) => on_response(response),
+                Err(e) => on_response(Response::Error { message: format!("unreadable worker message: {e}") }),
+            }
+        });
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            on_crash(event.message());
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Self { worker, _on_message: on_message, _on_error: on_error })
+    }
+
+    pub fn send(&self, request: &Request) -> Result<(), String> {
+        let value = serde_wasm_bindgen::to_value(request).map_err(|e| e.to_string())?;
+        self.worker.post_message(&value).map_err(|e| format!("{e:?}"))
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
