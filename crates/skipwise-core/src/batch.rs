@@ -150,9 +150,23 @@ pub struct Batch {
 
 /// Builds a batch; the last `max_len` items of each prefix are kept.
 pub fn make_batch(examples: &[&Example], max_len: usize, with_graph: bool, device: &Device) -> Batch {
+    make_batch_padded(examples, max_len, 1, 1, with_graph, device)
+}
+
+/// As [`make_batch`], padding the sequence length to at least `min_len` and the FP width to at
+/// least `min_fps`. On WebGPU every new tensor shape compiles new kernels (seconds each on a
+/// software adapter), so the browser trainer keeps its shapes fixed.
+pub fn make_batch_padded(
+    examples: &[&Example],
+    max_len: usize,
+    min_len: usize,
+    min_fps: usize,
+    with_graph: bool,
+    device: &Device,
+) -> Batch {
     let b = examples.len();
-    let l = examples.iter().map(|e| e.prefix.len().min(max_len)).max().unwrap_or(1).max(1);
-    let f = examples.iter().map(|e| e.fps.len()).max().unwrap_or(0).max(1);
+    let l = examples.iter().map(|e| e.prefix.len().min(max_len)).max().unwrap_or(1).max(min_len.min(max_len)).max(1);
+    let f = examples.iter().map(|e| e.fps.len()).max().unwrap_or(0).max(min_fps).max(1);
     let mut items = vec![PAD as i64; b * l];
     let mut mask = vec![0f32; b * l];
     let mut fp_items = vec![PAD as i64; b * f];

@@ -95,10 +95,14 @@ pub struct Loss {
 }
 
 /// Mean next-item cross-entropy over the full catalog.
+///
+/// The padding column is cut off before the softmax rather than masked with a large negative
+/// score: its probability would underflow to 0, and `log 0` poisons the backward pass on
+/// backends that differentiate `log(softmax)` literally (seen as a NaN on WebGPU).
 pub fn nll(scores: Tensor<2>, batch: &Batch) -> Tensor<1> {
-    let b = batch.size;
-    let logp = log_softmax(scores, 1);
-    let picked: Tensor<2> = logp.gather(1, batch.targets.clone().reshape([b, 1]));
+    let [b, n] = scores.dims();
+    let logp = log_softmax(scores.narrow(1, 1, n - 1), 1);
+    let picked: Tensor<2> = logp.gather(1, (batch.targets.clone() - 1).reshape([b, 1]));
     picked.mean().neg()
 }
 

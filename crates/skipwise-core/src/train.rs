@@ -3,7 +3,7 @@
 //! Reads from the device come in two flavours: the `*_sync` helpers used natively, and plain
 //! tensors that the browser worker reads with burn's async readback (sync reads panic on wasm).
 
-use crate::batch::{Batch, Example, eval_examples, make_batch, train_examples};
+use crate::batch::{Batch, Example, eval_examples, make_batch, make_batch_padded, train_examples};
 use crate::data::{PAD, Session};
 use crate::error::{Error, Result};
 use crate::metrics::{Accumulator, Report, ranks};
@@ -28,6 +28,11 @@ pub struct TrainConfig {
     /// Stop after this many epochs without a better validation MRR@20.
     pub patience: usize,
     pub eval_batch: usize,
+    /// Pad every training batch to `max_len` items and `fp_cap` FPs (see
+    /// [`crate::batch::make_batch_padded`]); for WebGPU, where each new shape compiles kernels.
+    pub fixed_shapes: bool,
+    /// Clip each parameter's gradient to this L2 norm (none by default, as in RecBole).
+    pub grad_clip: Option<f32>,
 }
 
 impl Default for TrainConfig {
@@ -42,6 +47,8 @@ impl Default for TrainConfig {
             seed: 1,
             patience: 3,
             eval_batch: 512,
+            fixed_shapes: false,
+            grad_clip: None,
         }
     }
 }
@@ -63,6 +70,9 @@ impl TrainConfig {
         }
         if !(0.0..1.0).contains(&self.model.dropout_emb) || !(0.0..1.0).contains(&self.model.dropout_hidden) {
             return bad("dropout must be in [0, 1)");
+        }
+        if self.grad_clip.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+            return bad("grad_clip must be a positive number");
         }
         if !(self.objective.lambda.is_finite() && self.objective.lambda >= 0.0 && self.objective.margin.is_finite()) {
             return bad("lambda must be ≥ 0 and margin finite");
@@ -180,7 +190,9 @@ impl Trainer {
         // Dropout masks come from the backend's generator; seeding it makes runs repeatable.
         device.seed(config.seed);
         let model = Recommender::new(&config.model, n_rows, config.seed, &device);
-        let optim = AdamConfig::new().init();
+        let optim = AdamConfig::new()
+            .with_grad_clipping(config.grad_clip.map(burn::grad_clipping::GradientClippingConfig::Norm))
+            .init();
         let rng = Rng::new(config.seed ^ 0xBA7C);
         Ok(Self { config, model, optim, device, rng })
     }
@@ -199,7 +211,11 @@ impl Trainer {
     }
 
     pub fn batch(&self, examples: &[&Example], device: &Device) -> Batch {
-        make_batch(examples, self.config.max_len, self.model.needs_graph(), device)
+        let (min_len, min_fps) = match self.config.fixed_shapes {
+            true => (self.config.max_len, self.config.objective.fp_cap),
+            false => (1, 1),
+        };
+        make_batch_padded(examples, self.config.max_len, min_len, min_fps, self.model.needs_graph(), device)
     }
 
     /// The training examples of these sessions under this trainer's method.

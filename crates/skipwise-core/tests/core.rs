@@ -48,9 +48,10 @@ fn nll_matches_a_hand_computed_softmax() {
     let _serial = serial();
     let ex = Example { prefix: vec![1], target: 2, fps: vec![], session: 0 };
     let batch = make_batch(&[&ex], 5, false, &device());
-    let scores = t2(vec![1.0, 2.0, 3.0], [1, 3]);
+    // Column 0 is padding and takes no part in the softmax, whatever its score.
+    let scores = t2(vec![50.0, 1.0, 2.0, 3.0], [1, 4]);
     let got = read_scalar(nll(scores, &batch)).expect("scalar");
-    let expected = -(3f32.exp() / (1f32.exp() + 2f32.exp() + 3f32.exp())).ln();
+    let expected = -(2f32.exp() / (1f32.exp() + 2f32.exp() + 3f32.exp())).ln();
     assert!((got - expected).abs() < 1e-5, "{got} vs {expected}");
 }
 

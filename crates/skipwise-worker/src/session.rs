@@ -9,15 +9,20 @@ use skipwise_core::objective::{Method, ObjectiveConfig};
 use skipwise_core::sim::{SimConfig, Simulator};
 use skipwise_core::train::{TrainConfig, Trainer};
 
-/// A model small enough to train at interactive speed on a software WebGPU adapter.
+/// A model small enough to train at interactive speed even on a software WebGPU adapter: STAMP has
+/// no recurrence, so a step is a few dozen kernels rather than a few per time step.
 pub fn demo_config(seed: u64) -> TrainConfig {
     TrainConfig {
-        model: ModelConfig { backbone: Backbone::Gru4Rec, dim: 32, hidden: 32, dropout_emb: 0.0, ..ModelConfig::default() },
-        objective: ObjectiveConfig { method: Method::FpAdaMetric, ..ObjectiveConfig::default() },
+        model: ModelConfig { backbone: Backbone::Stamp, dim: 32, hidden: 32, dropout_emb: 0.0, ..ModelConfig::default() },
+        objective: ObjectiveConfig { method: Method::FpAdaMetric, fp_cap: 8, ..ObjectiveConfig::default() },
         batch_size: 64,
-        lr: 0.01,
-        max_len: 20,
+        // High for Adam, on purpose: a visitor should see the loss fall within one click.
+        lr: 0.03,
+        // Keeps a high learning rate from overshooting on an unlucky batch.
+        grad_clip: Some(1.0),
+        max_len: 10,
         seed,
+        fixed_shapes: true,
         ..TrainConfig::default()
     }
 }
@@ -38,10 +43,15 @@ impl TrainingSession {
         Ok(Self { trainer, examples, queue: Vec::new() })
     }
 
-    /// The next mini-batch, reshuffling at the end of each epoch.
+    /// The next mini-batch, reshuffling at the end of each epoch. Every batch is full, so its
+    /// shape never changes (a short last batch would compile new WebGPU kernels).
     pub fn next_batch(&mut self) -> Vec<&Example> {
         if self.queue.is_empty() {
+            let size = self.trainer.config.batch_size;
             self.queue = self.trainer.epoch_order(self.examples.len());
+            if self.queue.len() > 1 {
+                self.queue.retain(|c| c.len() == size);
+            }
             self.queue.reverse();
         }
         let chunk = self.queue.pop().unwrap_or_default();
