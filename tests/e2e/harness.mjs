@@ -11,8 +11,12 @@ const TYPES = {
   '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
 };
 
-/** Serves `dir` on an ephemeral loopback port; resolves to { url, close }. */
+/**
+ * Serves `dir` on an ephemeral loopback port; resolves to { url, close }. With SKIPWISE_URL set
+ * (e.g. http://127.0.0.1:8080/ from ./scripts/serve) the tests use that server instead.
+ */
 export function serve(dir) {
+  if (process.env.SKIPWISE_URL) return Promise.resolve({ url: process.env.SKIPWISE_URL, close: async () => {} });
   const server = http.createServer((req, res) => {
     const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     let file = path.join(dir, rel);

@@ -12,7 +12,7 @@ for (const mode of [
   { name: 'WebGPU on', webgpu: true, backend: /^Backend: WebGPU/ },
   { name: 'WebGPU off (CPU fallback)', webgpu: false, backend: /^Backend: CPU \(WebGPU unavailable: .+\)/ },
 ]) {
-  test(`trains with ${mode.name}`, { timeout: 240_000 }, async () => {
+  test(`trains with ${mode.name}`, { timeout: 420_000 }, async () => {
     const browser = await launch({ webgpu: mode.webgpu });
     try {
       const page = await browser.newPage();
@@ -32,7 +32,7 @@ for (const mode of [
       await train.click();
       const items = page.getByRole('list', { name: 'Training loss' }).getByRole('listitem');
       // Wait for the whole run: the status says "Trained N steps" when the worker is done.
-      await page.getByRole('status').filter({ hasText: /^Trained \d+ steps/ }).waitFor({ timeout: 180_000 });
+      await page.getByRole('status').filter({ hasText: /^Trained \d+ steps/ }).waitFor({ timeout: 300_000 });
       const texts = await items.allTextContents();
       const losses = texts.map((t) => Number(t.split(':').pop()));
       assert.ok(losses.length >= 10, `only ${losses.length} losses`);

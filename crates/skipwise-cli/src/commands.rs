@@ -49,24 +49,33 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
     let backbone = Backbone::parse(&backbone_name).ok_or_else(|| format!("--backbone: unknown {backbone_name:?}"))?;
     let fp_share: f32 = args.get("fp-share", 0.5)?;
     let seeds: Vec<u64> = args.list("seeds", "1,2,3")?;
-    let epochs: usize = args.get("epochs", 30)?;
+    let epochs: usize = args.get("epochs", 10)?;
     let dim: usize = args.get("dim", 64)?;
     let lambda: f32 = args.get("lambda", 0.5)?;
     let margin: f32 = args.get("margin", 1.0)?;
-    let n_items: usize = args.get("items", 500)?;
-    let listeners: usize = args.get("listeners", 300)?;
+    let n_items: usize = args.get("items", 300)?;
+    let listeners: usize = args.get("listeners", 200)?;
     let device = device(&args.get("device", "flex".to_string())?)?;
     let json_path: String = args.get("json", "results/sim-table.json".to_string())?;
+    let method_names: Vec<String> = args.list("methods", "vanilla,fp-simple,fp-metric,fp-adametric")?;
     args.finish()?;
+    let methods: Vec<Method> = method_names
+        .iter()
+        .map(|m| Method::parse(m).ok_or_else(|| format!("--methods: unknown method {m:?}")))
+        .collect::<Result<_, _>>()?;
 
     // Vanilla is reported twice: with its natural input (FPs kept in the prefix) and FP-free input.
-    let rows: Vec<(Method, bool, String)> = vec![
-        (Method::Vanilla, true, "Vanilla (FPs in input)".into()),
-        (Method::Vanilla, false, "Vanilla (FPs removed from input)".into()),
-        (Method::FpSimple, false, "FP-Simple".into()),
-        (Method::FpMetric, false, "FP-Metric".into()),
-        (Method::FpAdaMetric, false, "FP-AdaMetric".into()),
-    ];
+    let rows: Vec<(Method, bool, String)> = [
+        (Method::Vanilla, true, "Vanilla (FPs in input)"),
+        (Method::Vanilla, false, "Vanilla (FPs removed from input)"),
+        (Method::FpSimple, false, "FP-Simple"),
+        (Method::FpMetric, false, "FP-Metric"),
+        (Method::FpAdaMetric, false, "FP-AdaMetric"),
+    ]
+    .into_iter()
+    .filter(|(m, ..)| methods.contains(m))
+    .map(|(m, keep, name)| (m, keep, name.to_string()))
+    .collect();
     let mut per_row: Vec<Vec<Report>> = vec![Vec::new(); rows.len()];
     let mut weights: Vec<Vec<Option<skipwise_core::train::WeightStats>>> = vec![Vec::new(); rows.len()];
     let started = Instant::now();
@@ -81,7 +90,7 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
             split.train.len(),
             data.fp_share()
         );
-        for method in Method::ALL {
+        for method in methods.iter().copied() {
             let config = TrainConfig {
                 model: ModelConfig { backbone, dim, ..ModelConfig::default() },
                 objective: ObjectiveConfig { method, lambda, margin, ..ObjectiveConfig::default() },

@@ -12,8 +12,9 @@ USAGE: skipwise <command> [--flag value]...
 COMMANDS
   sim-table   Vanilla / FP-Simple / FP-Metric / FP-AdaMetric on the listener simulator, several
               seeds, mean ± sd of HR/MRR/NDCG@{10,20}; writes JSON.
-              --backbone narm  --fp-share 0.5  --seeds 1,2,3  --epochs 30  --dim 64
-              --lambda 0.5  --margin 1.0  --device flex|wgpu  --json results/sim-table.json
+              --backbone narm  --fp-share 0.5  --seeds 1,2,3  --epochs 10  --dim 64
+              --lambda 0.5  --margin 1.0  --items 300  --listeners 200  --device flex|wgpu
+              --methods vanilla,fp-simple,fp-metric,fp-adametric  --json results/sim-table.json
   ml100k      RecBole's GRU4Rec anchor on MovieLens-100K (leave-one-out, full ranking).
               --file data/ml-100k/ml-100k.inter  --epochs 100  --patience 10  --device flex|wgpu
   help        This text.
