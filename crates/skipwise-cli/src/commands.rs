@@ -55,6 +55,7 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
     let margin: f32 = args.get("margin", 1.0)?;
     let n_items: usize = args.get("items", 300)?;
     let listeners: usize = args.get("listeners", 200)?;
+    let decoy_fps: bool = args.get("decoy-fps", false)?;
     let device = device(&args.get("device", "flex".to_string())?)?;
     let json_path: String = args.get("json", "results/sim-table.json".to_string())?;
     let method_names: Vec<String> = args.list("methods", "vanilla,fp-simple,fp-metric,fp-adametric")?;
@@ -80,7 +81,7 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
     let mut weights: Vec<Vec<Option<skipwise_core::train::WeightStats>>> = vec![Vec::new(); rows.len()];
     let started = Instant::now();
     for seed in &seeds {
-        let mut sim = Simulator::new(SimConfig { n_items, n_listeners: listeners, fp_share, seed: *seed, ..SimConfig::default() });
+        let mut sim = Simulator::new(SimConfig { n_items, n_listeners: listeners, fp_share, decoy_fps, seed: *seed, ..SimConfig::default() });
         let data = sim.dataset(&FpRule::default());
         let split = skipwise_core::data::split_chronological(&data.sessions, 0.8, 0.1);
         eprintln!(

@@ -14,7 +14,8 @@ COMMANDS
               seeds, mean ± sd of HR/MRR/NDCG@{10,20}; writes JSON.
               --backbone narm  --fp-share 0.5  --seeds 1,2,3  --epochs 10  --dim 64
               --lambda 0.5  --margin 1.0  --items 300  --listeners 200  --device flex|wgpu
-              --methods vanilla,fp-simple,fp-metric,fp-adametric  --json results/sim-table.json
+              --methods vanilla,fp-simple,fp-metric,fp-adametric  --decoy-fps false
+              --json results/sim-table.json
   ml100k      RecBole's GRU4Rec anchor on MovieLens-100K (leave-one-out, full ranking).
               --file data/ml-100k/ml-100k.inter  --epochs 100  --patience 10  --device flex|wgpu
   help        This text.

@@ -25,6 +25,10 @@ pub struct SimConfig {
     pub liked_genres: usize,
     /// Probability that the next liked item stays in the current genre near the last mood.
     pub coherence: f32,
+    /// Curiosity clicks go to the current genre's "decoy" genre (the next one, when the listener
+    /// dislikes it) instead of a random disliked genre: FPs that co-occur with positives, the hard
+    /// case the metric term is meant for.
+    pub decoy_fps: bool,
     pub seed: u64,
 }
 
@@ -40,6 +44,7 @@ impl Default for SimConfig {
             fp_share: 0.3,
             liked_genres: 2,
             coherence: 0.85,
+            decoy_fps: false,
             seed: 1,
         }
     }
@@ -123,7 +128,12 @@ impl Simulator {
         for step in 0..len {
             let curious = step > 0 && !disliked.is_empty() && self.rng.chance(cfg.fp_share);
             if curious {
-                let g = disliked[self.rng.below(disliked.len())];
+                let decoy = (genre + 1) % self.by_genre.len();
+                let g = if cfg.decoy_fps && disliked.contains(&decoy) {
+                    decoy
+                } else {
+                    disliked[self.rng.below(disliked.len())]
+                };
                 let list = &self.by_genre[g];
                 if let Some(item) = list.get(self.rng.below(list.len().max(1))) {
                     out.push((*item, self.rng.uniform_in(1.0, 8.0)));
@@ -214,6 +224,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn decoy_fps_come_from_the_next_genre_when_disliked() {
+        let mut sim = Simulator::new(SimConfig { decoy_fps: true, fp_share: 0.5, ..SimConfig::default() });
+        let d = sim.dataset(&FpRule::default());
+        let genres = sim.config.n_genres;
+        let (mut decoys, mut fps) = (0, 0);
+        for s in &d.sessions {
+            for w in s.clicks.windows(2) {
+                if w[1].fp && !w[0].fp {
+                    fps += 1;
+                    let g0 = sim.items[w[0].item as usize - 1].genre;
+                    decoys += usize::from(sim.items[w[1].item as usize - 1].genre == (g0 + 1) % genres);
+                }
+            }
+        }
+        // Random disliked genres would give about 1 in 8; decoys dominate.
+        assert!(decoys * 2 > fps, "{decoys} of {fps}");
     }
 
     #[test]
