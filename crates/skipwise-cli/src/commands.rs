@@ -211,8 +211,7 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
         seed,
         patience,
         eval_batch: 1024,
-        fixed_shapes: false,
-        grad_clip: None,
+        ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(config, items.len() + 1, &device).map_err(|e| e.to_string())?;
     let t0 = Instant::now();

@@ -106,28 +106,14 @@ impl WeightStats {
     /// Statistics over the real (masked-in) weights.
     pub fn from_masked(weights: &[f32], mask: &[f32]) -> Self {
         let vals: Vec<f64> = weights.iter().zip(mask).filter(|(_, m)| **m > 0.0).map(|(w, _)| *w as f64).collect();
-        let mut s = WeightStats::default();
-        s.merge_values(&vals);
-        s
-    }
-
-    fn merge_values(&mut self, vals: &[f64]) {
         if vals.is_empty() {
-            return;
+            return WeightStats::default();
         }
-        let n0 = self.count as f64;
-        let n1 = vals.len() as f64;
-        let mean1 = vals.iter().sum::<f64>() / n1;
-        let var1 = vals.iter().map(|v| (v - mean1).powi(2)).sum::<f64>() / n1;
-        let (min1, max1) = vals.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
-        if self.count == 0 {
-            *self = WeightStats { count: vals.len(), mean: mean1, sd: var1.sqrt(), min: min1, max: max1 };
-            return;
-        }
-        let n = n0 + n1;
-        let mean = (n0 * self.mean + n1 * mean1) / n;
-        let var = (n0 * (self.sd.powi(2) + (self.mean - mean).powi(2)) + n1 * (var1 + (mean1 - mean).powi(2))) / n;
-        *self = WeightStats { count: self.count + vals.len(), mean, sd: var.sqrt(), min: self.min.min(min1), max: self.max.max(max1) };
+        let n = vals.len() as f64;
+        let mean = vals.iter().sum::<f64>() / n;
+        let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        let (min, max) = vals.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+        WeightStats { count: vals.len(), mean, sd: var.sqrt(), min, max }
     }
 
     pub fn merge(&mut self, other: &WeightStats) {
@@ -271,11 +257,17 @@ impl Trainer {
         Ok((total, nll, metric, stats))
     }
 
-    /// Shuffled mini-batches of example indices.
+    /// Shuffled mini-batches of example indices. With `fixed_shapes` a short last batch is
+    /// dropped (unless it is the only one), so every batch has the same shape.
     pub fn epoch_order(&mut self, n: usize) -> Vec<Vec<usize>> {
         let mut order: Vec<usize> = (0..n).collect();
         self.rng.shuffle(&mut order);
-        order.chunks(self.config.batch_size).map(|c| c.to_vec()).collect()
+        let size = self.config.batch_size;
+        let mut chunks: Vec<Vec<usize>> = order.chunks(size).map(|c| c.to_vec()).collect();
+        if self.config.fixed_shapes && chunks.len() > 1 {
+            chunks.retain(|c| c.len() == size);
+        }
+        chunks
     }
 
     /// Trains on sessions with early stopping on validation MRR@20 (positive-only targets) and

@@ -267,3 +267,18 @@ fn flex_and_wgpu_agree_on_the_forward_pass() {
         assert!((a.1 - b.1).abs() < 1e-4, "{backbone:?}: loss {} vs {}", a.1, b.1);
     }
 }
+
+#[test]
+fn weight_stats_merge_equals_pooled_stats() {
+    use skipwise_core::train::WeightStats;
+    let a = [0.1f32, 0.9, 0.5, 0.7];
+    let b = [0.2f32, 0.4, 1.0];
+    let mask_a = [1.0f32, 1.0, 0.0, 1.0]; // 0.5 is padding
+    let mut merged = WeightStats::from_masked(&a, &mask_a);
+    merged.merge(&WeightStats::from_masked(&b, &[1.0; 3]));
+    let pooled = WeightStats::from_masked(&[0.1, 0.9, 0.7, 0.2, 0.4, 1.0], &[1.0; 6]);
+    assert_eq!(merged.count, 6);
+    assert!((merged.mean - pooled.mean).abs() < 1e-12 && (merged.sd - pooled.sd).abs() < 1e-12);
+    assert_eq!((merged.min, merged.max), (pooled.min, pooled.max));
+    assert_eq!(WeightStats::from_masked(&a, &[0.0; 4]).count, 0);
+}

@@ -43,15 +43,11 @@ impl TrainingSession {
         Ok(Self { trainer, examples, queue: Vec::new() })
     }
 
-    /// The next mini-batch, reshuffling at the end of each epoch. Every batch is full, so its
-    /// shape never changes (a short last batch would compile new WebGPU kernels).
+    /// The next mini-batch, reshuffling at the end of each epoch (`fixed_shapes` keeps every
+    /// batch full, so no step compiles new WebGPU kernels).
     pub fn next_batch(&mut self) -> Vec<&Example> {
         if self.queue.is_empty() {
-            let size = self.trainer.config.batch_size;
             self.queue = self.trainer.epoch_order(self.examples.len());
-            if self.queue.len() > 1 {
-                self.queue.retain(|c| c.len() == size);
-            }
             self.queue.reverse();
         }
         let chunk = self.queue.pop().unwrap_or_default();
