@@ -1,126 +1,459 @@
-//! The page: which backend trains, a Train control, and the loss of every step.
+//! The page's layout. State and actions live in `state`; this file only arranges widgets.
 
-use crate::worker_client::WorkerHandle;
+use crate::state::{self, Ctx, Row, SPEEDS, STEPS_PER_CLICK, WARM_STEPS};
+use crate::tour::Tour;
+use leptos::ev;
 use leptos::prelude::*;
-use skipwise_protocol::{BackendKind, Request, Response};
+use skipwise_protocol::Catalog as Kind;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
 
-/// Steps run by one click on "Train". Kept at 15: in Chromium's software WebGPU (SwiftShader)
-/// the 20th step of this demo returns a NaN loss, which native Flex and wgpu (lavapipe) do not
-/// reproduce; the worker refuses such a step and keeps the model (see the issue note).
-const STEPS_PER_CLICK: u32 = 15;
-
-/// The page's state; every field is a cheap `Copy` handle, so closures can capture it freely.
-#[derive(Clone, Copy)]
-struct Ctx {
-    backend: RwSignal<String>,
-    ready: RwSignal<bool>,
-    training: RwSignal<bool>,
-    losses: RwSignal<Vec<(usize, f32)>>,
-    status: RwSignal<String>,
-    on_gpu: RwSignal<bool>,
-    worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
+fn mmss(secs: f32) -> String {
+    let s = secs.max(0.0) as u32;
+    format!("{}:{:02}", s / 60, s % 60)
 }
 
-impl Ctx {
-    fn send(self, request: Request) {
-        let result = self.worker.with_value(|w| match w {
-            Some(w) => w.send(&request),
-            None => Err("the training worker is not running".into()),
-        });
-        if let Err(e) = result {
-            self.status.set(e);
-        }
+fn on_key(ctx: Ctx, e: web_sys::KeyboardEvent) {
+    // Typing in a field or using a control's own keys is not a player command.
+    let in_field = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
+    if in_field || e.ctrl_key() || e.meta_key() || e.alt_key() {
+        return;
     }
-}
-
-/// Starts (or restarts) the worker. A worker that dies on the GPU is restarted on the CPU with
-/// the reason, so a broken WebGPU never leaves the page without a trainer.
-fn start_worker(ctx: Ctx, allow_gpu: bool, reason: Option<String>) {
-    ctx.ready.set(false);
-    ctx.training.set(false);
-    let fallback = move |why: String| {
-        if ctx.on_gpu.get_untracked() || allow_gpu {
-            start_worker(ctx, false, Some(format!("WebGPU failed: {why}")));
-        } else {
-            ctx.status.set(format!("The training worker stopped: {why}"));
-            ctx.training.set(false);
+    match e.key().as_str() {
+        " " => {
+            e.prevent_default();
+            state::toggle(ctx);
         }
-    };
-    let init_reason = reason.clone();
-    let on_response = move |response: Response| match response {
-        Response::Booted => ctx.send(Request::Init { allow_gpu, reason: init_reason.clone() }),
-        Response::Ready { backend } => {
-            ctx.on_gpu.set(backend.kind == BackendKind::WebGpu);
-            ctx.backend.set(backend.label());
-            ctx.ready.set(true);
-        }
-        Response::Loss { loss, .. } => ctx.losses.update(|l| {
-            let index = l.len() + 1;
-            l.push((index, loss));
-        }),
-        Response::TrainDone { steps, millis } => {
-            ctx.training.set(false);
-            ctx.status.set(format!("Trained {steps} steps in {:.1} s.", millis / 1000.0));
-        }
-        Response::Error { message } => {
-            ctx.training.set(false);
-            ctx.status.set(message);
-        }
-        Response::Panic { message } => fallback(message),
-    };
-    let on_crash = move |why: String| fallback(why);
-    // Replacing the handle drops (terminates) the old worker first.
-    ctx.worker.set_value(None);
-    match WorkerHandle::spawn(on_response, on_crash) {
-        Ok(handle) => ctx.worker.set_value(Some(handle)),
-        Err(e) => ctx.status.set(e),
+        "s" | "S" => state::skip(ctx),
+        "l" | "L" => state::like(ctx),
+        _ => {}
     }
 }
 
 #[component]
 pub fn App() -> impl IntoView {
-    let ctx = Ctx {
-        backend: RwSignal::new("starting the training worker…".to_string()),
-        ready: RwSignal::new(false),
-        training: RwSignal::new(false),
-        losses: RwSignal::new(Vec::new()),
-        status: RwSignal::new(String::new()),
-        on_gpu: RwSignal::new(false),
-        worker: StoredValue::new_local(None),
-    };
-    start_worker(ctx, true, None);
-    let train = move |_| {
-        ctx.training.set(true);
-        ctx.status.set(format!("Training {STEPS_PER_CLICK} steps…"));
-        ctx.send(Request::Train { steps: STEPS_PER_CLICK, seed: 7 });
-    };
+    let ctx = Ctx::new();
+    state::start_worker(ctx, true, None);
+    state::load_catalog(ctx, ctx.kind.get_untracked(), None);
+    // The page lives as long as the tab, so the clock and the key listener are never removed.
+    if let Err(e) = set_interval_with_handle(move || state::tick(ctx), Duration::from_millis(100)) {
+        ctx.alert.set(format!("The player clock could not start: {e:?}"));
+    }
+    let _keys = window_event_listener(ev::keydown, move |e| on_key(ctx, e));
     view! {
         <main class="app">
-            <header>
+            <Header ctx />
+            <Tour ctx />
+            <Warmup ctx />
+            <p role="alert" class="alert" hidden=move || ctx.alert.with(|a| a.is_empty())>{move || ctx.alert.get()}</p>
+            <div class="grid">
+                <div class="col">
+                    <Player ctx />
+                    <Timeline ctx />
+                    <Browse ctx />
+                </div>
+                <div class="col">
+                    <Twin ctx />
+                    <Dislike ctx />
+                </div>
+            </div>
+            <UnderTheHood ctx />
+        </main>
+    }
+}
+
+#[component]
+fn Header(ctx: Ctx) -> impl IntoView {
+    let kind_button = move |kind: Kind, label: &'static str| {
+        view! {
+            <button
+                class="toggle"
+                aria-pressed=move || (ctx.kind.get() == kind).to_string()
+                on:click=move |_| if ctx.kind.get_untracked() != kind { state::switch_catalog(ctx, kind) }
+            >
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <header class="top">
+            <div>
                 <h1>"Skipwise"</h1>
                 <p class="tagline">
-                    "A session recommender that learns, live in your browser, that a skip is not a like."
+                    "Play and skip. A recommender learns, live in your browser, that a skip is not a like."
                 </p>
-            </header>
-            <section class="panel" aria-labelledby="train-heading">
-                <h2 id="train-heading">"Train in your browser"</h2>
-                <p id="backend" class="backend">"Backend: " {move || ctx.backend.get()}</p>
+            </div>
+            <div class="top-controls">
+                <div role="group" aria-label="Catalog kind" class="segmented">
+                    {kind_button(Kind::Music, "Music")}
+                    {kind_button(Kind::Movies, "Movies")}
+                </div>
+                <button class="ghost" on:click=move |_| ctx.tour.set(Some(0))>"Tour"</button>
+            </div>
+            <p id="backend" class="backend">"Backend: " {move || ctx.backend.get()}</p>
+        </header>
+    }
+}
+
+#[component]
+fn Warmup(ctx: Ctx) -> impl IntoView {
+    view! {
+        <Show when=move || ctx.progress.with(|p| p.is_some())>
+            <div class="warmup">
+                {move || {
+                    let (what, done, total) = ctx.progress.get().unwrap_or_default();
+                    view! {
+                        <label for="warmup">{format!("{what}: {done} / {total}")}</label>
+                        <progress id="warmup" max=total.max(1) value=done></progress>
+                    }
+                }}
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn Player(ctx: Ctx) -> impl IntoView {
+    let item = move || ctx.now.get().and_then(|id| ctx.item(id));
+    let duration = move || item().map_or(0.0, |i| i.duration_secs);
+    let threshold_pct = move || {
+        let d = duration();
+        if d > 0.0 { (ctx.skip_secs.get() / d * 100.0).min(100.0) } else { 0.0 }
+    };
+    view! {
+        <section class="panel player" class:highlight=move || ctx.tour.get() == Some(1) aria-labelledby="player-heading">
+            <h2 id="player-heading">"Now playing"</h2>
+            <div class="now">
+                {move || match item() {
+                    Some(i) => view! {
+                        <div class="cover big" style=i.cover_style() aria-hidden="true">{i.initials()}</div>
+                        <div class="now-text">
+                            <p class="title">{i.title.clone()}</p>
+                            <p class="byline">{i.byline()}</p>
+                            <p class="byline">
+                                {match i.tempo_bpm {
+                                    Some(bpm) => format!("{bpm} BPM · synthesised clip"),
+                                    None => format!("{} min · trailer", i.runtime_min.unwrap_or(0)),
+                                }}
+                            </p>
+                        </div>
+                    }.into_any(),
+                    None => view! {
+                        <div class="cover big empty" aria-hidden="true">"♪"</div>
+                        <div class="now-text">
+                            <p class="title">"Nothing playing"</p>
+                            <p class="byline">"Press Play for the top recommendation, or pick an item below."</p>
+                        </div>
+                    }.into_any(),
+                }}
+            </div>
+            <div class="track" aria-hidden="true">
+                <div class="track-fill" style=move || format!("width: {:.1}%", if duration() > 0.0 { ctx.position.get() / duration() * 100.0 } else { 0.0 })></div>
+                <div class="track-threshold" style=move || format!("left: {:.1}%", threshold_pct())></div>
+            </div>
+            <p class="time" id="position">
+                {move || format!("{} / {}", mmss(ctx.position.get()), mmss(duration()))}
+                <span class="hint">{move || format!(" · skips before {} s are false positives", ctx.skip_secs.get())}</span>
+            </p>
+            <div class="controls">
                 <button
                     class="primary"
-                    on:click=train
-                    disabled=move || !ctx.ready.get() || ctx.training.get()
+                    aria-label=move || if ctx.playing.get() { "Pause" } else { "Play" }
+                    aria-keyshortcuts="Space"
+                    disabled=move || ctx.now.get().is_none() && ctx.recs.with(|r| r.is_empty())
+                    on:click=move |_| state::toggle(ctx)
                 >
+                    {move || if ctx.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
+                </button>
+                <button aria-label="Skip" aria-keyshortcuts="S" disabled=move || ctx.now.get().is_none() on:click=move |_| state::skip(ctx)>
+                    "⏭ Skip"
+                </button>
+                <button
+                    aria-label="Like"
+                    aria-keyshortcuts="L"
+                    aria-pressed=move || ctx.liked.get().to_string()
+                    disabled=move || ctx.now.get().is_none()
+                    on:click=move |_| state::like(ctx)
+                >
+                    {move || if ctx.liked.get() { "♥ Liked" } else { "♡ Like" }}
+                </button>
+            </div>
+            <div class="settings">
+                <div role="group" aria-label="Speed" class="segmented">
+                    {SPEEDS
+                        .iter()
+                        .map(|s| {
+                            let s = *s;
+                            view! {
+                                <button class="toggle" aria-pressed=move || (ctx.speed.get() == s).to_string() on:click=move |_| ctx.speed.set(s)>
+                                    {format!("×{s}")}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <label class="threshold">
+                    "FP threshold: "
+                    <input
+                        type="range"
+                        min="1"
+                        max="30"
+                        step="1"
+                        aria-label="FP threshold (seconds)"
+                        prop:value=move || ctx.skip_secs.get().to_string()
+                        on:input=move |e| {
+                            if let Ok(v) = event_target_value(&e).parse::<f32>() {
+                                state::set_skip_secs(ctx, v);
+                            }
+                        }
+                    />
+                    {move || format!(" {} s", ctx.skip_secs.get())}
+                </label>
+            </div>
+            <p id="play-message" class="message" class:fp=move || ctx.message.with(|m| m.starts_with("FP"))>
+                {move || ctx.message.get()}
+            </p>
+            <p id="latency" class="latency" aria-live="polite">
+                {move || {
+                    let n = ctx.learned.get();
+                    match ctx.latency.get() {
+                        Some(ms) => format!("Learnt from {n} plays · click to new list: {ms:.0} ms"),
+                        None => format!("Learnt from {n} plays"),
+                    }
+                }}
+            </p>
+        </section>
+    }
+}
+
+fn delta_badge(delta: Option<i32>) -> (String, &'static str) {
+    match delta {
+        None => ("new".into(), "new"),
+        Some(d) if d > 0 => (format!("↑{d}"), "up"),
+        Some(d) if d < 0 => (format!("↓{}", -d), "down"),
+        Some(_) => (String::new(), "same"),
+    }
+}
+
+#[component]
+fn RecList(ctx: Ctx, rows: RwSignal<Vec<Row>>, label: &'static str) -> impl IntoView {
+    view! {
+        <ol aria-label=label class="recs">
+            {move || {
+                let skipped = ctx.skipped();
+                rows.get()
+                    .into_iter()
+                    .filter_map(|r| ctx.item(r.item).map(|i| (r, i)))
+                    .map(|(r, i)| {
+                        let was_skipped = skipped.contains(&r.item);
+                        let (badge, class) = delta_badge(r.delta);
+                        let id = r.item;
+                        view! {
+                            <li data-genre=i.genre.clone() class:fp=was_skipped>
+                                <button class="row" aria-label=format!("Play {}", i.title) on:click=move |_| state::play(ctx, id)>
+                                    <span class="cover" style=i.cover_style() aria-hidden="true">{i.initials()}</span>
+                                    <span class="row-text">
+                                        <span class="title">{i.title.clone()}</span>
+                                        <span class="byline">{i.byline()}</span>
+                                    </span>
+                                    {was_skipped.then(|| view! { <span class="badge fp">"skipped"</span> })}
+                                    <span class=format!("delta {class}")>{badge}</span>
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </ol>
+    }
+}
+
+#[component]
+fn Twin(ctx: Ctx) -> impl IntoView {
+    view! {
+        <section class="panel twin" class:highlight=move || matches!(ctx.tour.get(), Some(2) | Some(3)) aria-label="Twin view">
+            <div class="twin-col">
+                <h2>"FP-AdaMetric"</h2>
+                <p class="hint">"Learns from skips: drops them from the session and pushes them away."</p>
+                <RecList ctx rows=ctx.recs label="Recommendations" />
+            </div>
+            <div class="twin-col">
+                <h2>"Vanilla"</h2>
+                <p class="hint">"Treats every click as a like, skips included."</p>
+                <RecList ctx rows=ctx.vanilla label="Vanilla recommendations" />
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Dislike(ctx: Ctx) -> impl IntoView {
+    view! {
+        <section class="panel" class:highlight=move || ctx.tour.get() == Some(4) aria-labelledby="dislike-heading">
+            <h2 id="dislike-heading">"Degree of dislike"</h2>
+            <p class="hint">
+                "FP-AdaMetric's adaptive module weighs each skipped item before pushing the session away from it."
+            </p>
+            <ul aria-label="Degree of dislike" class="bars">
+                {move || {
+                    ctx.weights
+                        .get()
+                        .into_iter()
+                        .filter_map(|w| ctx.item(w.item).map(|i| (w.weight, i)))
+                        .map(|(w, i)| view! {
+                            <li>
+                                <span class="bar-label">{i.title.clone()}</span>
+                                <span class="bar"><span class="bar-fill fp" style=format!("width: {:.0}%", w * 100.0)></span></span>
+                                <span class="bar-value">{format!("{w:.2}")}</span>
+                            </li>
+                        })
+                        .collect_view()
+                }}
+            </ul>
+            <Show when=move || ctx.weights.with(|w| w.is_empty())>
+                <p class="hint">"Skip something to see its weight."</p>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Timeline(ctx: Ctx) -> impl IntoView {
+    view! {
+        <section class="panel" class:highlight=move || ctx.tour.get() == Some(0) aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">"Your session"</h2>
+            <ol aria-label="Session timeline" class="timeline">
+                {move || {
+                    ctx.history
+                        .get()
+                        .into_iter()
+                        .filter_map(|e| ctx.item(e.play.item).map(|i| (e, i)))
+                        .map(|(e, i)| {
+                            let (badge, class) = match e.fp {
+                                Some(true) => ("FP", "fp"),
+                                Some(false) => ("✓", "tp"),
+                                None => ("…", "pending"),
+                            };
+                            view! {
+                                <li class=class title=i.byline()>
+                                    <span class=format!("badge {class}")>{badge}</span>
+                                    <span class="cover small" style=i.cover_style() aria-hidden="true"></span>
+                                    {format!("{} · {:.0} s", i.title, e.play.played_secs)}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ol>
+            <Show when=move || ctx.history.with(|h| h.is_empty())>
+                <p class="hint">"Nothing yet. Every play and skip appears here with its label."</p>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Browse(ctx: Ctx) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="browse-heading">
+            <h2 id="browse-heading">"Browse"</h2>
+            <label>
+                "Genre "
+                <select
+                    aria-label="Genre"
+                    on:change=move |e| {
+                        if let Ok(g) = event_target_value(&e).parse::<usize>() {
+                            ctx.genre.set(g);
+                        }
+                    }
+                    prop:value=move || ctx.genre.get().to_string()
+                >
+                    {move || {
+                        ctx.catalog
+                            .get()
+                            .map(|c| c.genres.iter().enumerate().map(|(i, g)| view! { <option value=i.to_string()>{g.clone()}</option> }).collect_view())
+                    }}
+                </select>
+            </label>
+            <ul aria-label="Catalog" class="recs browse">
+                {move || {
+                    let g = ctx.genre.get();
+                    ctx.catalog.get().map(|c| {
+                        c.items
+                            .iter()
+                            .filter(|i| i.genre_index == g)
+                            .map(|i| {
+                                let id = i.id;
+                                view! {
+                                    <li data-genre=i.genre.clone()>
+                                        <button class="row" aria-label=format!("Play {}", i.title) on:click=move |_| state::play(ctx, id)>
+                                            <span class="cover" style=i.cover_style() aria-hidden="true">{i.initials()}</span>
+                                            <span class="row-text">
+                                                <span class="title">{i.title.clone()}</span>
+                                                <span class="byline">{i.byline()}</span>
+                                            </span>
+                                            <span class="dur">{mmss(i.duration_secs)}</span>
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    })
+                }}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn UnderTheHood(ctx: Ctx) -> impl IntoView {
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    let export = move |_| {
+        if let Err(e) = crate::files::download(&format!("skipwise-{}.json", ctx.kind.get_untracked().name()), &state::export_json(ctx)) {
+            ctx.alert.set(format!("Export failed: {e}"));
+        }
+    };
+    let import = move |e: ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&e);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        input.set_value("");
+        leptos::task::spawn_local(async move {
+            match crate::files::read_text(&file).await {
+                Ok(text) => state::import_text(ctx, text),
+                Err(e) => ctx.alert.set(format!("Import failed: {e}. Your current history is unchanged.")),
+            }
+        });
+    };
+    view! {
+        <section class="panel hood" aria-labelledby="hood-heading">
+            <h2 id="hood-heading">"Under the hood"</h2>
+            <p class="hint">
+                {format!(
+                    "Both models are STAMP (d = 32) trained in a Web Worker: {WARM_STEPS} warm-start steps on simulated listeners, \
+                     then two steps per play on your session plus replay. \"Train\" runs {STEPS_PER_CLICK} more warm-start steps. \
+                     The list shows FP-AdaMetric's loss after each step."
+                )}
+            </p>
+            <div class="controls">
+                <button class="primary" on:click=move |_| ctx.train() disabled=move || !ctx.models_ready.get() || ctx.training.get()>
                     "Train"
                 </button>
-                <p role="status" class="status">{move || ctx.status.get()}</p>
-                <ol aria-label="Training loss" class="losses">
-                    <For
-                        each=move || ctx.losses.get()
-                        key=|(index, _)| *index
-                        children=|(index, loss)| view! { <li>{format!("Step {index}: {loss:.4}")}</li> }
-                    />
-                </ol>
-            </section>
-        </main>
+                <button on:click=export>"Export"</button>
+                <button on:click=move |_| { if let Some(i) = file_input.get() { i.click() } }>"Import"</button>
+                <input type="file" accept="application/json,.json" aria-label="Import file" class="visually-hidden" node_ref=file_input on:change=import />
+                <button on:click=move |_| state::reset(ctx)>"Reset"</button>
+            </div>
+            <p role="status" class="status">{move || ctx.status.get()}</p>
+            <ol aria-label="Training loss" class="losses">
+                <For
+                    each=move || ctx.losses.get()
+                    key=|(index, _)| *index
+                    children=|(index, loss)| view! { <li>{format!("Step {index}: {loss:.4}")}</li> }
+                />
+            </ol>
+        </section>
     }
 }

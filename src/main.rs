@@ -1,6 +1,12 @@
 //! Mounts the Skipwise page; everything else lives in the modules below.
 
 mod app;
+mod audio;
+mod catalog;
+mod files;
+mod history;
+mod state;
+mod tour;
 mod worker_client;
 
 fn main() {

@@ -250,3 +250,18 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
     let recbole = BTreeMap::from([("HR@10", 0.1103), ("MRR@10", 0.0337), ("NDCG@10", 0.0513)]);
     write_json(&json_path, &Anchor { test: &test, recbole, best_epoch: fit.best_epoch, seconds_per_epoch: per_epoch, epochs: &fit.epochs })
 }
+
+/// Writes the page's demo catalogs (`www/catalog/music.json`, `movies.json`).
+pub fn catalog(args: &Args) -> Result<(), String> {
+    let out: String = args.get("out", "www/catalog".to_string())?;
+    args.finish()?;
+    std::fs::create_dir_all(&out).map_err(|e| format!("{out}: {e}"))?;
+    for kind in skipwise_core::catalog::CatalogKind::ALL {
+        let c = skipwise_core::catalog::catalog(kind);
+        let path = format!("{out}/{}.json", kind.name());
+        let text = serde_json::to_string(&c).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text + "\n").map_err(|e| format!("{path}: {e}"))?;
+        println!("{path}: {} items in {} genres", c.items.len(), c.genres.len());
+    }
+    Ok(())
+}

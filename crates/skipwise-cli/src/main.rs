@@ -18,6 +18,8 @@ COMMANDS
               --json results/sim-table.json
   ml100k      RecBole's GRU4Rec anchor on MovieLens-100K (leave-one-out, full ranking).
               --file data/ml-100k/ml-100k.inter  --epochs 100  --patience 10  --device flex|wgpu
+  catalog     Writes the page's demo catalogs (invented titles over the simulator's items).
+              --out www/catalog
   help        This text.
 
 Get MovieLens-100K first with ./scripts/fetch-data (it is not redistributable, so never committed).";
@@ -31,6 +33,7 @@ fn main() {
     let result = Args::parse(rest).and_then(|args| match command.as_str() {
         "sim-table" => commands::sim_table(&args),
         "ml100k" => commands::ml100k(&args),
+        "catalog" => commands::catalog(&args),
         "help" | "--help" | "-h" => {
             println!("{HELP}");
             Ok(())

@@ -5,6 +5,7 @@
 //! [`Device`](burn::tensor::Device) it is given: Flex on the CPU, wgpu natively, WebGPU in the page.
 
 pub mod batch;
+pub mod catalog;
 pub mod data;
 pub mod error;
 pub mod metrics;

@@ -86,15 +86,40 @@ impl OnlineLearner {
             return Vec::new();
         }
         let recent: Vec<Example> = current.iter().rev().take(8).cloned().collect();
+        // With fixed shapes (the browser GPU) every batch is exactly `batch_size` long, so no
+        // online step compiles new kernels: replay fills whatever the session leaves.
+        let replay = match self.trainer.config.fixed_shapes {
+            true => self.trainer.config.batch_size.saturating_sub(recent.len()),
+            false => self.config.replay,
+        };
         (0..self.config.steps_per_event)
             .map(|_| {
                 let mut batch = recent.clone();
-                for _ in 0..self.config.replay.min(self.replay.len()) {
-                    batch.push(self.replay[self.rng.below(self.replay.len())].clone());
-                }
+                batch.extend(self.replay_sample(replay));
                 batch
             })
             .collect()
+    }
+
+    /// `n` examples drawn (with replacement) from the replay buffer: the warm start's batches and
+    /// the "Train" button's extra steps. Empty when the buffer is.
+    pub fn replay_sample(&mut self, n: usize) -> Vec<Example> {
+        if self.replay.is_empty() {
+            return Vec::new();
+        }
+        (0..n).map(|_| self.replay[self.rng.below(self.replay.len())].clone()).collect()
+    }
+
+    /// Catalog rows by how often they are a training target, most popular first: what a
+    /// recommender can offer before the session has anything to go on.
+    pub fn popular(&self, k: usize, exclude: &[u32]) -> Vec<(u32, f32)> {
+        let mut counts = vec![0f32; self.trainer.n_rows()];
+        for e in &self.replay {
+            if let Some(c) = counts.get_mut(e.target as usize) {
+                *c += 1.0;
+            }
+        }
+        top_k(&counts, k, exclude)
     }
 
     /// The input the model sees for the current session: every click for Vanilla, positives only

@@ -372,25 +372,46 @@ impl Trainer {
         self.evaluate(&eval_examples(sessions, keep_fps_in_prefix))
     }
 
-    /// The inference model and a one-row batch for `prefix` on the plain device.
-    fn single(&self, prefix: &[u32]) -> (Recommender, Batch) {
+    /// The inference model and a one-row batch for `prefix` on the plain device (padded to fixed
+    /// shapes when the config asks, so a browser GPU compiles its inference kernels once).
+    fn single(&self, prefix: &[u32], target: u32, fps: &[u32]) -> (Recommender, Batch) {
         let device = self.plain_device();
         let model = self.model.valid();
-        let e = Example { prefix: prefix.to_vec(), target: PAD, fps: vec![], session: 0 };
-        let batch = make_batch(&[&e], self.config.max_len, model.needs_graph(), &device);
+        let e = Example { prefix: prefix.to_vec(), target, fps: fps.to_vec(), session: 0 };
+        let (min_len, min_fps) = match self.config.fixed_shapes {
+            true => (self.config.max_len, self.config.objective.fp_cap),
+            false => (1, 1),
+        };
+        let batch = make_batch_padded(&[&e], self.config.max_len, min_len, min_fps, model.needs_graph(), &device);
         (model, batch)
+    }
+
+    /// f_FPA's weight ("degree of dislike") of each of `fps` for the session `prefix`: `[1, F]`,
+    /// F ≥ `fps.len()`, zero past the real FPs. At training time f_FPA also sees the positive
+    /// being predicted; at display time there is none, so the session's last positive stands in
+    /// for it (the item the listener most recently chose to keep).
+    pub fn fp_weight_tensor(&self, prefix: &[u32], fps: &[u32]) -> Tensor<2> {
+        let last = prefix.last().copied().unwrap_or(PAD);
+        let (model, batch) = self.single(prefix, last, fps);
+        let [b, f] = batch.fp_items.dims();
+        let d = model.dim();
+        let e_seq = model.encode(&batch);
+        let items = model.items.val();
+        let e_pos = items.clone().select(0, batch.targets.clone());
+        let e_fps: Tensor<3> = items.select(0, batch.fp_items.clone().reshape([b * f])).reshape([b, f, d]);
+        model.fpa.weights(e_seq, e_pos, e_fps, batch.fp_mask.clone())
     }
 
     /// Scores of every catalog row for one prefix: `[n_rows]` (padding at −1e9).
     pub fn score_tensor(&self, prefix: &[u32]) -> Tensor<1> {
-        let (model, batch) = self.single(prefix);
+        let (model, batch) = self.single(prefix, PAD, &[]);
         let n = model.n_rows();
         model.scores(model.encode(&batch)).reshape([n])
     }
 
     /// Session embedding for a prefix: `[d]`.
     pub fn session_embedding(&self, prefix: &[u32]) -> Tensor<1> {
-        let (model, batch) = self.single(prefix);
+        let (model, batch) = self.single(prefix, PAD, &[]);
         let d = model.dim();
         model.encode(&batch).reshape([d])
     }

@@ -37,13 +37,73 @@ impl BackendInfo {
     }
 }
 
+/// Which demo catalog the player uses (`www/catalog/<name>.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Catalog {
+    Music,
+    Movies,
+}
+
+impl Catalog {
+    pub fn name(self) -> &'static str {
+        match self {
+            Catalog::Music => "music",
+            Catalog::Movies => "movies",
+        }
+    }
+}
+
+/// One finished play: the item (catalog id) and how long it ran before it ended or was skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Play {
+    pub item: u64,
+    pub played_secs: f32,
+    pub duration_secs: f32,
+}
+
+/// A recommended item (catalog id) and its score `e_seq · e_item`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ranked {
+    pub item: u64,
+    pub score: f32,
+}
+
+/// f_FPA's "degree of dislike" for one skipped item of the session.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FpWeight {
+    pub item: u64,
+    pub weight: f32,
+}
+
+/// Both models' view of the session after an event (or after a start).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recommendations {
+    /// Events the models have learnt from so far in this history.
+    pub events: u32,
+    /// The FP label the model's rule gave the last event (None after a start).
+    pub last_fp: Option<bool>,
+    /// FP-AdaMetric's top 10.
+    pub fp_aware: Vec<Ranked>,
+    /// Vanilla's top 10 (FPs kept as positives, in training and in its input).
+    pub vanilla: Vec<Ranked>,
+    pub fp_weights: Vec<FpWeight>,
+    /// Worker time from receiving the request to sending this, ms.
+    pub millis: f64,
+}
+
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// Pick a backend. `allow_gpu = false` forces the CPU (used after a GPU failure), with the reason.
     Init { allow_gpu: bool, reason: Option<String> },
-    /// Run `steps` training steps on simulated sessions, reporting the loss after each.
-    Train { steps: u32, seed: u64 },
+    /// Build both models for `catalog`, warm-start them for `warm_steps` on simulated sessions,
+    /// then learn `history` (a reload or an import) and answer with `Recommendations`.
+    Start { catalog: Catalog, skip_secs: f32, warm_steps: u32, history: Vec<Play> },
+    /// `steps` more training steps on simulated sessions, reporting the loss after each.
+    Train { steps: u32 },
+    /// A finished play: label it with the FP rule, update both models, answer with `Recommendations`.
+    Observe { play: Play, skip_secs: f32 },
 }
 
 /// Worker → page.
@@ -52,9 +112,15 @@ pub enum Response {
     /// The worker's module has started and listens; the page sends `Init` only after this.
     Booted,
     Ready { backend: BackendInfo },
+    /// Warm start or history replay: `done` of `total` steps.
+    Progress { what: String, done: u32, total: u32 },
+    /// FP-AdaMetric's training loss after a simulated-session step.
     Loss { step: u32, loss: f32, millis: f64 },
     TrainDone { steps: u32, millis: f64 },
+    Recommendations(Recommendations),
     Error { message: String },
+    /// The GPU gave an unusable result (e.g. a NaN loss); the page restarts the worker on the CPU.
+    DeviceFailed { message: String },
     /// The worker is about to abort (a Rust panic); the page restarts it on the CPU.
     Panic { message: String },
 }
@@ -75,6 +141,14 @@ mod tests {
     fn messages_round_trip_through_json() {
         let msgs = vec![
             Response::Loss { step: 3, loss: 1.5, millis: 2.0 },
+            Response::Recommendations(Recommendations {
+                events: 2,
+                last_fp: Some(true),
+                fp_aware: vec![Ranked { item: 7, score: 0.5 }],
+                vanilla: vec![],
+                fp_weights: vec![FpWeight { item: 3, weight: 0.25 }],
+                millis: 12.0,
+            }),
             Response::Ready { backend: BackendInfo { kind: BackendKind::Cpu, adapter: None, fallback_reason: None } },
         ];
         for m in msgs {

@@ -11,7 +11,7 @@ mod backend;
 mod worker;
 // Natively only its tests use it; in the browser the worker does.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-mod session;
+mod player;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

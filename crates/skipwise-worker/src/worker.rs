@@ -1,10 +1,17 @@
 //! The message loop: one request at a time, in arrival order, each answered with responses.
+//!
+//! Every device read is async (sync reads panic on wasm). A step whose loss is not finite never
+//! reaches the model; on the GPU it also ends the GPU's turn (`DeviceFailed`), since the same
+//! step is finite on the CPU (seen with Chromium's software adapter), and the page restarts the
+//! worker on the CPU with the history.
 
 use crate::backend;
-use crate::session::TrainingSession;
-use skipwise_core::burn::tensor::Device;
+use crate::player::{Player, TOP_K};
 use skipwise_core::batch::Example;
-use skipwise_protocol::{Request, Response};
+use skipwise_core::burn::tensor::Device;
+use skipwise_core::online::OnlineLearner;
+use skipwise_core::train::top_k;
+use skipwise_protocol::{BackendKind, FpWeight, Play, Ranked, Recommendations, Request, Response};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -14,9 +21,24 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 #[derive(Default)]
 struct State {
     device: Option<Device>,
-    session: Option<TrainingSession>,
+    on_gpu: bool,
+    player: Option<Player>,
     queue: VecDeque<Request>,
     busy: bool,
+    /// FP-AdaMetric loss steps reported so far (the page's "Training loss" list).
+    loss_steps: u32,
+}
+
+/// Why a request stopped: an ordinary error, or a GPU that can no longer be trusted.
+enum Failure {
+    Error(String),
+    Device(String),
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure::Error(s)
+    }
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -67,56 +89,170 @@ async fn drain(state: Rc<RefCell<State>>) {
             state.borrow_mut().busy = false;
             return;
         };
-        handle(&state, request).await;
-    }
-}
-
-async fn handle(state: &Rc<RefCell<State>>, request: Request) {
-    match request {
-        Request::Init { allow_gpu, reason } => {
-            let (device, info) = backend::choose(allow_gpu, reason).await;
-            let mut s = state.borrow_mut();
-            s.device = Some(device);
-            s.session = None;
-            drop(s);
-            post(&Response::Ready { backend: info });
-        }
-        Request::Train { steps, seed } => {
-            if let Err(message) = train(state, steps, seed).await {
-                post(&Response::Error { message });
+        match handle(&state, request).await {
+            Ok(()) => {}
+            Err(Failure::Error(message)) => post(&Response::Error { message }),
+            Err(Failure::Device(message)) => {
+                // Nothing more runs here: the page replaces this worker.
+                state.borrow_mut().queue.clear();
+                post(&Response::DeviceFailed { message });
             }
         }
     }
 }
 
-async fn train(state: &Rc<RefCell<State>>, steps: u32, seed: u64) -> Result<(), String> {
-    let device = state.borrow().device.clone().ok_or("no backend yet: send Init first")?;
-    let mut session = match state.borrow_mut().session.take() {
-        Some(s) => s,
-        None => TrainingSession::new(seed, &device).map_err(|e| e.to_string())?,
-    };
-    let result = run_steps(&mut session, &device, steps).await;
-    // The session goes back even after an error: a refused step changed nothing.
-    state.borrow_mut().session = Some(session);
-    result
+async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Failure> {
+    match request {
+        Request::Init { allow_gpu, reason } => {
+            let (device, info) = backend::choose(allow_gpu, reason).await;
+            let mut s = state.borrow_mut();
+            s.device = Some(device);
+            s.on_gpu = info.kind == BackendKind::WebGpu;
+            s.player = None;
+            drop(s);
+            post(&Response::Ready { backend: info });
+            Ok(())
+        }
+        Request::Start { catalog, skip_secs, warm_steps, history } => {
+            let t0 = now();
+            let device = state.borrow().device.clone().ok_or("no backend yet: send Init first".to_string())?;
+            let mut player = Player::new(catalog, skip_secs, &device).map_err(|e| e.to_string())?;
+            state.borrow_mut().player = None;
+            let on_gpu = state.borrow().on_gpu;
+            let total = warm_steps + history.len() as u32;
+            for step in 1..=warm_steps {
+                post(&Response::Progress { what: "Warm start on simulated listeners".into(), done: step - 1, total });
+                train_both(state, &mut player, on_gpu).await?;
+            }
+            for (i, play) in history.iter().enumerate() {
+                post(&Response::Progress { what: "Learning your history".into(), done: warm_steps + i as u32, total });
+                learn(&mut player, play, on_gpu).await?;
+            }
+            post(&Response::Progress { what: "Ready".into(), done: total, total });
+            let recs = recommendations(&player, None, t0).await?;
+            state.borrow_mut().player = Some(player);
+            post(&Response::Recommendations(recs));
+            Ok(())
+        }
+        Request::Train { steps } => {
+            let t0 = now();
+            let mut player = state.borrow_mut().player.take().ok_or("the models are not built yet".to_string())?;
+            let on_gpu = state.borrow().on_gpu;
+            let mut result = Ok(());
+            for _ in 0..steps {
+                result = train_both(state, &mut player, on_gpu).await;
+                if result.is_err() {
+                    break;
+                }
+            }
+            // The player goes back even after an error: a refused step changed nothing.
+            state.borrow_mut().player = Some(player);
+            result?;
+            post(&Response::TrainDone { steps, millis: now() - t0 });
+            Ok(())
+        }
+        Request::Observe { play, skip_secs } => {
+            let t0 = now();
+            let mut player = state.borrow_mut().player.take().ok_or("the models are not built yet".to_string())?;
+            let on_gpu = state.borrow().on_gpu;
+            let result = async {
+                player.set_skip_secs(skip_secs).map_err(|e| Failure::Error(e.to_string()))?;
+                let fp = learn(&mut player, &play, on_gpu).await?;
+                Ok::<_, Failure>(recommendations(&player, Some(fp), t0).await?)
+            }
+            .await;
+            state.borrow_mut().player = Some(player);
+            post(&Response::Recommendations(result?));
+            Ok(())
+        }
+    }
 }
 
-async fn run_steps(session: &mut TrainingSession, device: &Device, steps: u32) -> Result<(), String> {
-    let started = now();
-    let training_device = device.clone().autodiff();
-    for step in 1..=steps {
-        let t0 = now();
-        let batch: Vec<Example> = session.next_batch().into_iter().cloned().collect();
-        let refs: Vec<&Example> = batch.iter().collect();
-        let tensors = session.trainer.batch(&refs, &training_device);
-        let (loss, grads) = session.trainer.forward_backward(&tensors);
-        let value = loss.total.into_scalar_async::<f32>().await.map_err(|e| format!("reading the loss failed: {e:?}"))?;
-        if !value.is_finite() {
-            return Err(format!("the loss became {value}; the model was left as it was"));
-        }
-        session.trainer.apply(grads);
-        post(&Response::Loss { step, loss: value, millis: now() - t0 });
+/// One simulated-session step for each model; FP-AdaMetric's loss goes to the page.
+async fn train_both(state: &Rc<RefCell<State>>, player: &mut Player, on_gpu: bool) -> Result<(), Failure> {
+    let t0 = now();
+    let mut first = None;
+    for learner in player.learners() {
+        let batch = learner.replay_sample(learner.trainer.config.batch_size);
+        let loss = step(learner, &batch, on_gpu).await?;
+        first.get_or_insert(loss);
     }
-    post(&Response::TrainDone { steps, millis: now() - started });
+    let step = {
+        let mut s = state.borrow_mut();
+        s.loss_steps += 1;
+        s.loss_steps
+    };
+    post(&Response::Loss { step, loss: first.unwrap_or(f32::NAN), millis: now() - t0 });
     Ok(())
+}
+
+/// Records a play in both models and runs their online updates; returns the FP label.
+async fn learn(player: &mut Player, play: &Play, on_gpu: bool) -> Result<bool, Failure> {
+    let event = Player::event(play);
+    let mut fp = false;
+    for learner in player.learners() {
+        fp = learner.record(&event).map_err(|e| e.to_string())?.fp;
+        for batch in learner.update_batches() {
+            step(learner, &batch, on_gpu).await?;
+        }
+    }
+    player.events += 1;
+    Ok(fp)
+}
+
+/// Forward, async loss readback, and the update only if the loss is finite.
+async fn step(learner: &mut OnlineLearner, examples: &[Example], on_gpu: bool) -> Result<f32, Failure> {
+    let refs: Vec<&Example> = examples.iter().collect();
+    let device = learner.trainer.device().clone();
+    let tensors = learner.trainer.batch(&refs, &device);
+    let (loss, grads) = learner.trainer.forward_backward(&tensors);
+    let value = loss
+        .total
+        .into_scalar_async::<f32>()
+        .await
+        .map_err(|e| Failure::Error(format!("reading the loss failed: {e:?}")))?;
+    if value.is_finite() {
+        learner.trainer.apply(grads);
+        Ok(value)
+    } else if on_gpu {
+        Err(Failure::Device(format!("WebGPU returned a {value} loss")))
+    } else {
+        Err(Failure::Error(format!("the loss became {value}; the model was left as it was")))
+    }
+}
+
+async fn read(t: skipwise_core::burn::tensor::Tensor<1>) -> Result<Vec<f32>, String> {
+    let data = t.into_data_async().await.map_err(|e| format!("reading scores failed: {e:?}"))?;
+    data.try_to_vec::<f32>().map_err(|e| format!("reading scores failed: {e:?}"))
+}
+
+async fn top(learner: &OnlineLearner, exclude: &[u32]) -> Result<Vec<Ranked>, String> {
+    let prefix = learner.prefix();
+    let dense = if prefix.is_empty() {
+        learner.popular(TOP_K, exclude)
+    } else {
+        top_k(&read(learner.trainer.score_tensor(&prefix)).await?, TOP_K, exclude)
+    };
+    Ok(dense
+        .into_iter()
+        .filter_map(|(i, score)| learner.items.external(i).map(|item| Ranked { item, score }))
+        .collect())
+}
+
+async fn recommendations(player: &Player, last_fp: Option<bool>, t0: f64) -> Result<Recommendations, String> {
+    let exclude = player.exclude();
+    let fp_aware = top(&player.fp_aware, &exclude).await?;
+    let vanilla = top(&player.vanilla, &exclude).await?;
+    let fps = player.session_fps();
+    let prefix = player.fp_aware.prefix();
+    let fp_weights = if fps.is_empty() || prefix.is_empty() {
+        Vec::new()
+    } else {
+        let weights = read(player.fp_aware.trainer.fp_weight_tensor(&prefix, &fps).flatten(0, 1)).await?;
+        fps.iter()
+            .zip(weights)
+            .filter_map(|(f, weight)| player.fp_aware.items.external(*f).map(|item| FpWeight { item, weight }))
+            .collect()
+    };
+    Ok(Recommendations { events: player.events, last_fp, fp_aware, vanilla, fp_weights, millis: now() - t0 })
 }

@@ -1,0 +1,168 @@
+//! The player's two models, independent of the browser so they can be tested natively.
+//!
+//! The page teaches by contrast: the same plays go to an FP-AdaMetric model and to a Vanilla model
+//! (FPs kept as positives), both warm-started on the catalog's simulated listening sessions. This
+//! module builds them, turns the page's plays into core events, and says what each model should
+//! be asked; the worker runs the steps (async readback) and the native test runs them sync.
+
+use skipwise_core::burn::tensor::Device;
+use skipwise_core::catalog::CatalogKind;
+use skipwise_core::data::{Event, FpRule};
+use skipwise_core::model::{Backbone, ModelConfig};
+use skipwise_core::objective::{Method, ObjectiveConfig};
+use skipwise_core::online::{OnlineConfig, OnlineLearner};
+use skipwise_core::sim::Simulator;
+use skipwise_core::train::{TrainConfig, Trainer};
+use skipwise_protocol::{Catalog, Play};
+
+/// Items in each recommendation list.
+pub const TOP_K: usize = 10;
+
+/// A model small enough to train at interactive speed even on a software WebGPU adapter: STAMP has
+/// no recurrence, so a step is a few dozen kernels rather than a few per time step.
+pub fn player_config(method: Method, seed: u64) -> TrainConfig {
+    TrainConfig {
+        model: ModelConfig { backbone: Backbone::Stamp, dim: 32, hidden: 32, dropout_emb: 0.0, ..ModelConfig::default() },
+        // λ = 1: one visitor's handful of skips must move the ranking within a few events.
+        objective: ObjectiveConfig { method, fp_cap: 8, lambda: 1.0, ..ObjectiveConfig::default() },
+        batch_size: 64,
+        // High for Adam, on purpose: a visitor should see the model react within one event.
+        lr: 0.03,
+        // Keeps the high learning rate from overshooting on an unlucky batch.
+        grad_clip: Some(1.0),
+        max_len: 10,
+        seed,
+        fixed_shapes: true,
+        ..TrainConfig::default()
+    }
+}
+
+pub fn kind(catalog: Catalog) -> CatalogKind {
+    match catalog {
+        Catalog::Music => CatalogKind::Music,
+        Catalog::Movies => CatalogKind::Movies,
+    }
+}
+
+pub struct Player {
+    pub fp_aware: OnlineLearner,
+    pub vanilla: OnlineLearner,
+    /// Plays learnt so far.
+    pub events: u32,
+}
+
+impl Player {
+    pub fn new(catalog: Catalog, skip_secs: f32, device: &Device) -> skipwise_core::Result<Self> {
+        let mut sim = Simulator::new(kind(catalog).sim_config());
+        let rule = FpRule { skip_secs, ..FpRule::default() };
+        rule.validate()?;
+        let data = sim.dataset(&rule);
+        let online = OnlineConfig { steps_per_event: 2, rule, ..OnlineConfig::default() };
+        let learner = |method| -> skipwise_core::Result<OnlineLearner> {
+            // One seed for both: the twins start from the same weights and differ only by method.
+            let trainer = Trainer::new(player_config(method, 7), data.n_rows(), device)?;
+            let warm = trainer.train_examples(&data.sessions);
+            trainer.check_items(&warm)?;
+            Ok(OnlineLearner::new(trainer, data.items.clone(), warm, online.clone()))
+        };
+        Ok(Self { fp_aware: learner(Method::FpAdaMetric)?, vanilla: learner(Method::Vanilla)?, events: 0 })
+    }
+
+    pub fn learners(&mut self) -> [&mut OnlineLearner; 2] {
+        [&mut self.fp_aware, &mut self.vanilla]
+    }
+
+    /// The FP threshold the visitor set on the page.
+    pub fn set_skip_secs(&mut self, skip_secs: f32) -> skipwise_core::Result<()> {
+        let rule = FpRule { skip_secs, ..self.fp_aware.config.rule.clone() };
+        rule.validate()?;
+        for l in self.learners() {
+            l.config.rule = rule.clone();
+        }
+        Ok(())
+    }
+
+    pub fn event(play: &Play) -> Event {
+        Event {
+            session: None,
+            user: None,
+            item: play.item,
+            timestamp: 0.0,
+            played_secs: Some(play.played_secs),
+            duration_secs: Some(play.duration_secs),
+            rating: None,
+        }
+    }
+
+    /// Items both lists leave out: what the visitor already played through (dense ids). Skipped
+    /// items stay in, so a visitor can watch them fall.
+    pub fn exclude(&self) -> Vec<u32> {
+        self.fp_aware.session.positives()
+    }
+
+    /// The session's distinct FPs, newest last, at most the model's FP cap (dense ids).
+    pub fn session_fps(&self) -> Vec<u32> {
+        let mut fps: Vec<u32> = Vec::new();
+        for f in self.fp_aware.session.fps().into_iter().rev() {
+            if !fps.contains(&f) {
+                fps.push(f);
+            }
+        }
+        fps.truncate(self.fp_aware.trainer.config.objective.fp_cap);
+        fps.reverse();
+        fps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skipwise_core::batch::Example;
+    use skipwise_core::catalog::catalog;
+
+    fn warm(l: &mut OnlineLearner, steps: usize) -> Vec<f32> {
+        (0..steps)
+            .map(|_| {
+                let batch: Vec<Example> = l.replay_sample(l.trainer.config.batch_size);
+                let refs: Vec<&Example> = batch.iter().collect();
+                l.trainer.step_sync(&refs).expect("finite step").0
+            })
+            .collect()
+    }
+
+    /// The page's browser test in miniature: play one genre, skip another; the FP-aware list
+    /// must hold fewer items of the skipped genre than the Vanilla list.
+    #[test]
+    fn skipping_a_genre_pushes_it_out_of_the_fp_aware_list_only() {
+        let device = Device::flex();
+        let mut p = Player::new(Catalog::Music, 10.0, &device).expect("player");
+        let losses = warm(&mut p.fp_aware, 30);
+        warm(&mut p.vanilla, 30);
+        assert!(losses[25..].iter().sum::<f32>() < losses[..5].iter().sum::<f32>(), "{losses:?}");
+        let c = catalog(CatalogKind::Music);
+        let of_genre = |g: usize| c.items.iter().filter(move |i| i.genre_index == g).map(|i| (i.id, i.duration_secs));
+        let mut liked = of_genre(2);
+        let mut skipped = of_genre(5);
+        for n in 0..16 {
+            let play = if n % 2 == 0 {
+                let (item, d) = liked.next().expect("item");
+                Play { item, played_secs: d, duration_secs: d }
+            } else {
+                let (item, d) = skipped.next().expect("item");
+                Play { item, played_secs: 2.0, duration_secs: d }
+            };
+            for l in p.learners() {
+                l.observe_sync(&Player::event(&play)).expect("event");
+            }
+        }
+        let exclude = p.exclude();
+        let share = |l: &OnlineLearner| {
+            let recs = l.recommend_sync(TOP_K, &exclude).expect("recs");
+            recs.iter().filter(|(i, _)| c.items[*i as usize - 1].genre_index == 5).count()
+        };
+        let (ada, vanilla) = (share(&p.fp_aware), share(&p.vanilla));
+        eprintln!("skipped genre in top 10: FP-AdaMetric {ada}, Vanilla {vanilla}");
+        assert!(ada < vanilla, "skipped genre in top 10: FP-AdaMetric {ada}, Vanilla {vanilla}");
+        assert_eq!(p.session_fps().len(), 8);
+    }
+}

@@ -1,0 +1,497 @@
+//! The page's state and everything that changes it: the worker conversation, the player clock,
+//! plays and skips, catalog switching, reset, import and export. The views only read these
+//! signals and call these functions.
+
+use crate::audio::Synth;
+use crate::catalog::{self, Catalog};
+use crate::history::{self, Saved};
+use crate::worker_client::WorkerHandle;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use skipwise_protocol::{BackendKind, Catalog as Kind, FpWeight, Play, Ranked, Recommendations, Request, Response};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Steps run by one click on "Train".
+pub const STEPS_PER_CLICK: u32 = 15;
+/// Simulated-session steps each model trains before the player opens.
+pub const WARM_STEPS: u32 = 30;
+pub const SPEEDS: [f32; 3] = [1.0, 10.0, 60.0];
+pub const DEFAULT_SKIP_SECS: f32 = 10.0;
+
+/// A play in the history, with the label the models' FP rule gave it once they answered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub play: Play,
+    pub fp: Option<bool>,
+}
+
+/// A row of a recommendation list: the item and how far it moved since the previous list
+/// (`None`: it is new in the list).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub item: u64,
+    pub score: f32,
+    pub delta: Option<i32>,
+}
+
+fn rows(new: &[Ranked], old: &[Row]) -> Vec<Row> {
+    new.iter()
+        .enumerate()
+        .map(|(i, r)| Row {
+            item: r.item,
+            score: r.score,
+            delta: old.iter().position(|o| o.item == r.item).map(|j| j as i32 - i as i32),
+        })
+        .collect()
+}
+
+/// Every field is a cheap `Copy` handle, so closures capture the whole state freely.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub backend: RwSignal<String>,
+    pub on_gpu: RwSignal<bool>,
+    /// The worker has its backend.
+    pub ready: RwSignal<bool>,
+    /// Both models are built, warm and in step with the history.
+    pub models_ready: RwSignal<bool>,
+    pub progress: RwSignal<Option<(String, u32, u32)>>,
+    pub training: RwSignal<bool>,
+    pub losses: RwSignal<Vec<(usize, f32)>>,
+    pub status: RwSignal<String>,
+    worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
+
+    pub kind: RwSignal<Kind>,
+    pub catalog: RwSignal<Option<Arc<Catalog>>>,
+    pub genre: RwSignal<usize>,
+
+    pub now: RwSignal<Option<u64>>,
+    pub position: RwSignal<f32>,
+    pub playing: RwSignal<bool>,
+    pub liked: RwSignal<bool>,
+    pub speed: RwSignal<f32>,
+    pub skip_secs: RwSignal<f32>,
+    pub history: RwSignal<Vec<Entry>>,
+    /// Plays of the history the current worker has been sent.
+    synced: StoredValue<usize>,
+
+    pub recs: RwSignal<Vec<Row>>,
+    pub vanilla: RwSignal<Vec<Row>>,
+    pub weights: RwSignal<Vec<FpWeight>>,
+    pub learned: RwSignal<u32>,
+    /// Click-to-new-list time of the last play, ms (page clock, so it includes the messaging).
+    pub latency: RwSignal<Option<f64>>,
+    sent_at: StoredValue<VecDeque<f64>>,
+    pub message: RwSignal<String>,
+    pub alert: RwSignal<String>,
+    pub tour: RwSignal<Option<usize>>,
+    synth: StoredValue<Synth, LocalStorage>,
+    last_tick: StoredValue<f64>,
+}
+
+pub fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_else(js_sys::Date::now)
+}
+
+impl Ctx {
+    pub fn new() -> Self {
+        let kind = history::last_catalog();
+        let (saved, alert) = match history::load_local(kind) {
+            Ok(saved) => (saved, String::new()),
+            Err(e) => (None, e),
+        };
+        let skip_secs = saved.as_ref().map_or(DEFAULT_SKIP_SECS, |s| s.skip_secs);
+        let history: Vec<Entry> = saved.map(|s| s.plays.into_iter().map(|play| Entry { play, fp: None }).collect()).unwrap_or_default();
+        let first_visit = history.is_empty();
+        Self {
+            backend: RwSignal::new("starting the training worker…".into()),
+            on_gpu: RwSignal::new(false),
+            ready: RwSignal::new(false),
+            models_ready: RwSignal::new(false),
+            progress: RwSignal::new(None),
+            training: RwSignal::new(false),
+            losses: RwSignal::new(Vec::new()),
+            status: RwSignal::new(String::new()),
+            worker: StoredValue::new_local(None),
+            kind: RwSignal::new(kind),
+            catalog: RwSignal::new(None),
+            genre: RwSignal::new(0),
+            now: RwSignal::new(None),
+            position: RwSignal::new(0.0),
+            playing: RwSignal::new(false),
+            liked: RwSignal::new(false),
+            speed: RwSignal::new(1.0),
+            skip_secs: RwSignal::new(skip_secs),
+            history: RwSignal::new(history),
+            synced: StoredValue::new(0),
+            recs: RwSignal::new(Vec::new()),
+            vanilla: RwSignal::new(Vec::new()),
+            weights: RwSignal::new(Vec::new()),
+            learned: RwSignal::new(0),
+            latency: RwSignal::new(None),
+            sent_at: StoredValue::new(VecDeque::new()),
+            message: RwSignal::new(String::new()),
+            alert: RwSignal::new(alert),
+            tour: RwSignal::new(first_visit.then_some(0)),
+            synth: StoredValue::new_local(Synth::default()),
+            last_tick: StoredValue::new(now_ms()),
+        }
+    }
+
+    fn send(self, request: Request) {
+        let result = self.worker.with_value(|w| match w {
+            Some(w) => w.send(&request),
+            None => Err("the training worker is not running".into()),
+        });
+        if let Err(e) = result {
+            self.status.set(e);
+        }
+    }
+
+    pub fn item(self, id: u64) -> Option<catalog::Item> {
+        self.catalog.with(|c| c.as_ref().and_then(|c| c.get(id).cloned()))
+    }
+
+    /// Items the visitor skipped (FP by the page's threshold) in this history.
+    pub fn skipped(self) -> Vec<u64> {
+        self.history.with(|h| h.iter().filter(|e| e.fp.unwrap_or(e.play.played_secs < self.skip_secs.get_untracked())).map(|e| e.play.item).collect())
+    }
+
+    fn saved(self) -> Saved {
+        Saved::new(self.kind.get_untracked(), self.skip_secs.get_untracked(), self.history.with_untracked(|h| h.iter().map(|e| e.play).collect()))
+    }
+
+    fn persist(self) {
+        if let Err(e) = history::save_local(&self.saved()) {
+            self.alert.set(e);
+        }
+    }
+
+    pub fn train(self) {
+        self.training.set(true);
+        self.status.set(format!("Training {STEPS_PER_CLICK} steps…"));
+        self.send(Request::Train { steps: STEPS_PER_CLICK });
+    }
+}
+
+/// Starts (or restarts) the worker. A worker that fails on the GPU is restarted on the CPU with
+/// the reason, and relearns the history, so a broken WebGPU never leaves the page without models.
+pub fn start_worker(ctx: Ctx, allow_gpu: bool, reason: Option<String>) {
+    ctx.ready.set(false);
+    ctx.models_ready.set(false);
+    ctx.training.set(false);
+    let fallback = move |why: String| {
+        if ctx.on_gpu.get_untracked() || allow_gpu {
+            start_worker(ctx, false, Some(format!("WebGPU failed: {why}")));
+        } else {
+            ctx.status.set(format!("The training worker stopped: {why}"));
+            ctx.training.set(false);
+        }
+    };
+    let init_reason = reason.clone();
+    let on_response = move |response: Response| match response {
+        Response::Booted => ctx.send(Request::Init { allow_gpu, reason: init_reason.clone() }),
+        Response::Ready { backend } => {
+            ctx.on_gpu.set(backend.kind == BackendKind::WebGpu);
+            ctx.backend.set(backend.label());
+            ctx.ready.set(true);
+            start_models(ctx);
+        }
+        Response::Progress { what, done, total } => ctx.progress.set(Some((what, done, total))),
+        Response::Loss { loss, .. } => ctx.losses.update(|l| {
+            let index = l.len() + 1;
+            l.push((index, loss));
+        }),
+        Response::TrainDone { steps, millis } => {
+            ctx.training.set(false);
+            ctx.status.set(format!("Trained {steps} steps in {:.1} s.", millis / 1000.0));
+        }
+        Response::Recommendations(r) => on_recommendations(ctx, r),
+        Response::Error { message } => {
+            ctx.training.set(false);
+            ctx.status.set(message);
+        }
+        Response::DeviceFailed { message } | Response::Panic { message } => fallback(message),
+    };
+    let on_crash = move |why: String| fallback(why);
+    // Replacing the handle drops (terminates) the old worker first.
+    ctx.worker.set_value(None);
+    if reason.is_some() {
+        // A restarted worker trains from scratch; its losses start a new list.
+        ctx.losses.set(Vec::new());
+    }
+    match WorkerHandle::spawn(on_response, on_crash) {
+        Ok(handle) => ctx.worker.set_value(Some(handle)),
+        Err(e) => ctx.status.set(e),
+    }
+}
+
+/// (Re)builds both models for the current catalog and history once the worker and the catalog
+/// are both there.
+pub fn start_models(ctx: Ctx) {
+    if !ctx.ready.get_untracked() || ctx.catalog.with_untracked(|c| c.is_none()) {
+        return;
+    }
+    ctx.models_ready.set(false);
+    let plays: Vec<Play> = ctx.history.with_untracked(|h| h.iter().map(|e| e.play).collect());
+    ctx.synced.set_value(plays.len());
+    ctx.sent_at.update_value(|s| s.clear());
+    ctx.progress.set(Some(("Warm start on simulated listeners".into(), 0, WARM_STEPS + plays.len() as u32)));
+    ctx.send(Request::Start { catalog: ctx.kind.get_untracked(), skip_secs: ctx.skip_secs.get_untracked(), warm_steps: WARM_STEPS, history: plays });
+}
+
+fn on_recommendations(ctx: Ctx, r: Recommendations) {
+    ctx.recs.update(|old| *old = rows(&r.fp_aware, old));
+    ctx.vanilla.update(|old| *old = rows(&r.vanilla, old));
+    ctx.weights.set(r.fp_weights);
+    ctx.learned.set(r.events);
+    match r.last_fp {
+        Some(fp) => {
+            if let Some(t) = ctx.sent_at.try_update_value(|s| s.pop_front()).flatten() {
+                ctx.latency.set(Some(now_ms() - t));
+            }
+            let index = r.events as usize - 1;
+            let mut label = String::new();
+            ctx.history.update(|h| {
+                if let Some(e) = h.get_mut(index) {
+                    e.fp = Some(fp);
+                    let secs = e.play.played_secs.round();
+                    label = match fp {
+                        true => format!("FP: skipped after {secs} s"),
+                        false => format!("Positive: played {secs} s"),
+                    };
+                }
+            });
+            if index + 1 == ctx.history.with_untracked(|h| h.len()) {
+                ctx.message.set(label);
+            }
+        }
+        None => {
+            // A fresh start: the worker relearnt the history, so labels follow the threshold.
+            let threshold = ctx.skip_secs.get_untracked();
+            ctx.history.update(|h| h.iter_mut().for_each(|e| e.fp = Some(e.play.played_secs < threshold && e.play.played_secs < e.play.duration_secs)));
+            ctx.progress.set(None);
+            ctx.models_ready.set(true);
+            // Plays made while the models were being rebuilt.
+            let pending: Vec<Play> = ctx.history.with_untracked(|h| h.iter().skip(ctx.synced.get_value()).map(|e| e.play).collect());
+            for play in pending {
+                observe(ctx, play);
+            }
+        }
+    }
+}
+
+fn observe(ctx: Ctx, play: Play) {
+    ctx.sent_at.update_value(|s| s.push_back(now_ms()));
+    ctx.synced.update_value(|n| *n += 1);
+    ctx.send(Request::Observe { play, skip_secs: ctx.skip_secs.get_untracked() });
+}
+
+/// Ends the current play (played to `played` seconds): it joins the history and the models.
+fn finish(ctx: Ctx) {
+    let Some(id) = ctx.now.get_untracked() else { return };
+    let Some(item) = ctx.item(id) else { return };
+    let mut played = ctx.position.get_untracked().min(item.duration_secs);
+    if ctx.liked.get_untracked() {
+        // A like is a positive however short the play.
+        played = played.max(ctx.skip_secs.get_untracked()).min(item.duration_secs);
+    }
+    let play = Play { item: id, played_secs: played, duration_secs: item.duration_secs };
+    ctx.history.update(|h| h.push(Entry { play, fp: None }));
+    ctx.message.set(format!("{} after {:.0} s — the models are learning…", if played < item.duration_secs { "Stopped" } else { "Played to the end" }, played));
+    ctx.persist();
+    if ctx.models_ready.get_untracked() {
+        observe(ctx, play);
+    }
+    ctx.now.set(None);
+    ctx.playing.set(false);
+    ctx.position.set(0.0);
+    ctx.synth.update_value(|s| s.stop());
+}
+
+/// Plays `id` from the start, ending whatever played before.
+pub fn play(ctx: Ctx, id: u64) {
+    finish(ctx);
+    let Some(item) = ctx.item(id) else { return };
+    ctx.now.set(Some(id));
+    ctx.position.set(0.0);
+    ctx.liked.set(false);
+    ctx.playing.set(true);
+    ctx.last_tick.set_value(now_ms());
+    if item.tempo_bpm.is_some() {
+        ctx.synth.update_value(|s| s.start(&item));
+    }
+}
+
+/// The next item: the FP-aware list's best that is not playing now.
+fn next_item(ctx: Ctx, after: Option<u64>) -> Option<u64> {
+    ctx.recs.with_untracked(|r| r.iter().map(|r| r.item).find(|i| Some(*i) != after))
+}
+
+pub fn skip(ctx: Ctx) {
+    let current = ctx.now.get_untracked();
+    if current.is_none() {
+        return;
+    }
+    let next = next_item(ctx, current);
+    finish(ctx);
+    if let Some(next) = next {
+        play(ctx, next);
+    }
+}
+
+pub fn toggle(ctx: Ctx) {
+    match ctx.now.get_untracked() {
+        None => {
+            if let Some(next) = next_item(ctx, None) {
+                play(ctx, next);
+            }
+        }
+        Some(id) => {
+            let playing = !ctx.playing.get_untracked();
+            ctx.playing.set(playing);
+            ctx.last_tick.set_value(now_ms());
+            match (playing, ctx.item(id)) {
+                (true, Some(item)) if item.tempo_bpm.is_some() => ctx.synth.update_value(|s| s.start(&item)),
+                _ => ctx.synth.update_value(|s| s.stop()),
+            }
+        }
+    }
+}
+
+pub fn like(ctx: Ctx) {
+    if ctx.now.get_untracked().is_some() {
+        ctx.liked.update(|l| *l = !*l);
+    }
+}
+
+/// The player clock: advances the play by real time × speed, ends tracks, feeds the synth.
+pub fn tick(ctx: Ctx) {
+    let t = now_ms();
+    let dt = (t - ctx.last_tick.get_value()) / 1000.0;
+    ctx.last_tick.set_value(t);
+    if !ctx.playing.get_untracked() {
+        return;
+    }
+    let Some(item) = ctx.now.get_untracked().and_then(|id| ctx.item(id)) else { return };
+    let position = ctx.position.get_untracked() + (dt as f32) * ctx.speed.get_untracked();
+    if position >= item.duration_secs {
+        ctx.position.set(item.duration_secs);
+        skip(ctx);
+    } else {
+        ctx.position.set(position);
+        ctx.synth.update_value(|s| s.pump());
+    }
+}
+
+/// Loads the catalog of `kind` and its saved history, then rebuilds the models.
+pub fn switch_catalog(ctx: Ctx, kind: Kind) {
+    stop_without_event(ctx);
+    ctx.kind.set(kind);
+    history::set_last_catalog(kind);
+    let history = match history::load_local(kind) {
+        Ok(saved) => saved.map(|s| s.plays.into_iter().map(|play| Entry { play, fp: None }).collect()).unwrap_or_default(),
+        Err(e) => {
+            ctx.alert.set(e);
+            Vec::new()
+        }
+    };
+    ctx.history.set(history);
+    ctx.recs.set(Vec::new());
+    ctx.vanilla.set(Vec::new());
+    ctx.weights.set(Vec::new());
+    ctx.genre.set(0);
+    load_catalog(ctx, kind, None);
+}
+
+/// Fetches `kind`'s catalog; then applies `import` (checked against it) if given, and starts the models.
+pub fn load_catalog(ctx: Ctx, kind: Kind, import: Option<Saved>) {
+    if import.is_none() {
+        ctx.catalog.set(None);
+    }
+    spawn_local(async move {
+        match catalog::load(kind).await {
+            Ok(c) => {
+                if let Some(saved) = import {
+                    // Checked before anything is replaced: a bad file leaves the page as it was.
+                    if let Err(e) = saved.check_items(&c) {
+                        ctx.alert.set(format!("Import failed: {e}. Your current history is unchanged."));
+                        return;
+                    }
+                    apply_import(ctx, saved);
+                    ctx.genre.set(0);
+                }
+                ctx.catalog.set(Some(Arc::new(c)));
+                start_models(ctx);
+            }
+            Err(e) => ctx.alert.set(e),
+        }
+    });
+}
+
+fn stop_without_event(ctx: Ctx) {
+    ctx.now.set(None);
+    ctx.playing.set(false);
+    ctx.position.set(0.0);
+    ctx.synth.update_value(|s| s.stop());
+}
+
+pub fn reset(ctx: Ctx) {
+    stop_without_event(ctx);
+    if let Err(e) = history::clear_local(ctx.kind.get_untracked()) {
+        ctx.alert.set(e);
+    }
+    ctx.history.set(Vec::new());
+    ctx.recs.set(Vec::new());
+    ctx.vanilla.set(Vec::new());
+    ctx.weights.set(Vec::new());
+    ctx.latency.set(None);
+    ctx.message.set("History cleared; the models start again from the warm start.".into());
+    start_models(ctx);
+}
+
+fn apply_import(ctx: Ctx, saved: Saved) {
+    stop_without_event(ctx);
+    ctx.kind.set(saved.catalog);
+    history::set_last_catalog(saved.catalog);
+    ctx.skip_secs.set(saved.skip_secs);
+    let n = saved.plays.len();
+    ctx.history.set(saved.plays.into_iter().map(|play| Entry { play, fp: None }).collect());
+    ctx.recs.set(Vec::new());
+    ctx.vanilla.set(Vec::new());
+    ctx.persist();
+    ctx.alert.set(String::new());
+    ctx.message.set(format!("Imported {n} plays."));
+}
+
+/// Reads an exported file: nothing changes unless the whole file is valid.
+pub fn import_text(ctx: Ctx, text: String) {
+    let saved = match Saved::parse(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            ctx.alert.set(format!("Import failed: {e}. Your current history is unchanged."));
+            return;
+        }
+    };
+    let same = saved.catalog == ctx.kind.get_untracked();
+    let checked = same.then(|| ctx.catalog.with_untracked(|c| c.as_ref().map(|c| saved.check_items(c)))).flatten();
+    match checked {
+        Some(Err(e)) => ctx.alert.set(format!("Import failed: {e}. Your current history is unchanged.")),
+        Some(Ok(())) => {
+            apply_import(ctx, saved);
+            start_models(ctx);
+        }
+        // Another catalog (or none loaded yet): check against it once it is fetched.
+        None => load_catalog(ctx, saved.catalog, Some(saved)),
+    }
+}
+
+pub fn export_json(ctx: Ctx) -> String {
+    ctx.saved().to_json()
+}
+
+/// Changing the threshold relabels the history from now on; the models get it with the next play.
+pub fn set_skip_secs(ctx: Ctx, secs: f32) {
+    ctx.skip_secs.set(secs);
+    ctx.persist();
+}
