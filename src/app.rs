@@ -36,7 +36,8 @@ fn on_key(ctx: Ctx, e: web_sys::KeyboardEvent) {
 #[component]
 pub fn App() -> impl IntoView {
     let ctx = Ctx::new();
-    state::start_worker(ctx, true, None);
+    let gpu_failed = crate::history::gpu_failure();
+    state::start_worker(ctx, gpu_failed.is_none(), gpu_failed);
     state::load_catalog(ctx, ctx.kind.get_untracked(), None);
     // The page lives as long as the tab, so the clock and the key listener are never removed.
     if let Err(e) = set_interval_with_handle(move || state::tick(ctx), Duration::from_millis(100)) {
@@ -53,10 +54,12 @@ pub fn App() -> impl IntoView {
                 <div class="col">
                     <Player ctx />
                     <Timeline ctx />
+                    <crate::autopilot::Autopilot ctx />
                     <Browse ctx />
                 </div>
                 <div class="col">
                     <Twin ctx />
+                    <crate::map::EmbeddingMap ctx />
                     <Dislike ctx />
                 </div>
             </div>
@@ -169,7 +172,7 @@ fn Player(ctx: Ctx) -> impl IntoView {
                     {move || if ctx.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
                 </button>
                 <button aria-label="Skip" aria-keyshortcuts="S" disabled=move || ctx.now.get().is_none() on:click=move |_| state::skip(ctx)>
-                    "⏭ Skip"
+                    "» Skip"
                 </button>
                 <button
                     aria-label="Like"
@@ -220,7 +223,10 @@ fn Player(ctx: Ctx) -> impl IntoView {
                 {move || {
                     let n = ctx.learned.get();
                     match ctx.latency.get() {
-                        Some(ms) => format!("Learnt from {n} plays · click to new list: {ms:.0} ms"),
+                        Some(ms) => format!(
+                            "Learnt from {n} plays · click to new list: {ms:.0} ms (models {:.0} ms)",
+                            ctx.worker_ms.get()
+                        ),
                         None => format!("Learnt from {n} plays"),
                     }
                 }}

@@ -111,6 +111,20 @@ pub fn set_last_catalog(kind: Kind) {
     }
 }
 
+/// Why WebGPU failed earlier in this tab, if it did: a reload then starts on the CPU at once
+/// instead of failing the same way again (sessionStorage: a new tab tries the GPU again).
+pub fn gpu_failure() -> Option<String> {
+    let s = web_sys::window()?.session_storage().ok()??;
+    s.get_item("skipwise.gpu_failed").ok()?
+}
+
+pub fn set_gpu_failure(reason: &str) {
+    if let Some(s) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+        // Best effort: without it a reload only tries the GPU once more.
+        s.set_item("skipwise.gpu_failed", reason).ok();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,9 +2,11 @@
 
 mod app;
 mod audio;
+mod autopilot;
 mod catalog;
 mod files;
 mod history;
+mod map;
 mod state;
 mod tour;
 mod worker_client;

@@ -8,7 +8,7 @@ use crate::history::{self, Saved};
 use crate::worker_client::WorkerHandle;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use skipwise_protocol::{BackendKind, Catalog as Kind, FpWeight, Play, Ranked, Recommendations, Request, Response};
+use skipwise_protocol::{BackendKind, Catalog as Kind, EmbeddingMap, FpWeight, Play, Ranked, Recommendations, Request, Response};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -36,12 +36,17 @@ pub struct Row {
 }
 
 fn rows(new: &[Ranked], old: &[Row]) -> Vec<Row> {
+    // The first list of a start has nothing to move from.
+    let fresh = old.is_empty();
     new.iter()
         .enumerate()
         .map(|(i, r)| Row {
             item: r.item,
             score: r.score,
-            delta: old.iter().position(|o| o.item == r.item).map(|j| j as i32 - i as i32),
+            delta: match fresh {
+                true => Some(0),
+                false => old.iter().position(|o| o.item == r.item).map(|j| j as i32 - i as i32),
+            },
         })
         .collect()
 }
@@ -78,13 +83,20 @@ pub struct Ctx {
     pub recs: RwSignal<Vec<Row>>,
     pub vanilla: RwSignal<Vec<Row>>,
     pub weights: RwSignal<Vec<FpWeight>>,
+    pub map: RwSignal<Option<EmbeddingMap>>,
     pub learned: RwSignal<u32>,
     /// Click-to-new-list time of the last play, ms (page clock, so it includes the messaging).
     pub latency: RwSignal<Option<f64>>,
+    /// The worker's share of it: the two models' updates and the new lists, ms.
+    pub worker_ms: RwSignal<f64>,
     sent_at: StoredValue<VecDeque<f64>>,
     pub message: RwSignal<String>,
     pub alert: RwSignal<String>,
     pub tour: RwSignal<Option<usize>>,
+    pub autopilot: RwSignal<bool>,
+    pub persona: RwSignal<crate::autopilot::Persona>,
+    /// Hit rate @10 against the persona after each play: (FP-AdaMetric, Vanilla).
+    pub hits: RwSignal<Vec<(f32, f32)>>,
     synth: StoredValue<Synth, LocalStorage>,
     last_tick: StoredValue<f64>,
 }
@@ -127,12 +139,17 @@ impl Ctx {
             recs: RwSignal::new(Vec::new()),
             vanilla: RwSignal::new(Vec::new()),
             weights: RwSignal::new(Vec::new()),
+            map: RwSignal::new(None),
             learned: RwSignal::new(0),
             latency: RwSignal::new(None),
+            worker_ms: RwSignal::new(0.0),
             sent_at: StoredValue::new(VecDeque::new()),
             message: RwSignal::new(String::new()),
             alert: RwSignal::new(alert),
             tour: RwSignal::new(first_visit.then_some(0)),
+            autopilot: RwSignal::new(false),
+            persona: RwSignal::new(crate::autopilot::Persona { liked: vec![0, 1], curiosity: 0.3 }),
+            hits: RwSignal::new(Vec::new()),
             synth: StoredValue::new_local(Synth::default()),
             last_tick: StoredValue::new(now_ms()),
         }
@@ -167,6 +184,11 @@ impl Ctx {
         }
     }
 
+    /// Plays sent to the worker that it has not answered yet.
+    pub fn waiting_for_models(self) -> bool {
+        self.sent_at.with_value(|s| !s.is_empty())
+    }
+
     pub fn train(self) {
         self.training.set(true);
         self.status.set(format!("Training {STEPS_PER_CLICK} steps…"));
@@ -182,7 +204,9 @@ pub fn start_worker(ctx: Ctx, allow_gpu: bool, reason: Option<String>) {
     ctx.training.set(false);
     let fallback = move |why: String| {
         if ctx.on_gpu.get_untracked() || allow_gpu {
-            start_worker(ctx, false, Some(format!("WebGPU failed: {why}")));
+            let reason = format!("WebGPU failed: {why}");
+            history::set_gpu_failure(&reason);
+            start_worker(ctx, false, Some(reason));
         } else {
             ctx.status.set(format!("The training worker stopped: {why}"));
             ctx.training.set(false);
@@ -244,7 +268,15 @@ fn on_recommendations(ctx: Ctx, r: Recommendations) {
     ctx.recs.update(|old| *old = rows(&r.fp_aware, old));
     ctx.vanilla.update(|old| *old = rows(&r.vanilla, old));
     ctx.weights.set(r.fp_weights);
+    ctx.map.set(r.map);
+    if ctx.autopilot.get_untracked() && r.last_fp.is_some() {
+        let persona = ctx.persona.get_untracked();
+        let ids = |list: &[Ranked]| list.iter().map(|r| r.item).collect::<Vec<_>>();
+        let hit = (crate::autopilot::hit_rate(ctx, &persona, &ids(&r.fp_aware)), crate::autopilot::hit_rate(ctx, &persona, &ids(&r.vanilla)));
+        ctx.hits.update(|h| h.push(hit));
+    }
     ctx.learned.set(r.events);
+    ctx.worker_ms.set(r.millis);
     match r.last_fp {
         Some(fp) => {
             if let Some(t) = ctx.sent_at.try_update_value(|s| s.pop_front()).flatten() {
@@ -288,7 +320,7 @@ fn observe(ctx: Ctx, play: Play) {
 }
 
 /// Ends the current play (played to `played` seconds): it joins the history and the models.
-fn finish(ctx: Ctx) {
+pub fn finish(ctx: Ctx) {
     let Some(id) = ctx.now.get_untracked() else { return };
     let Some(item) = ctx.item(id) else { return };
     let mut played = ctx.position.get_untracked().min(item.duration_secs);
@@ -370,6 +402,7 @@ pub fn tick(ctx: Ctx) {
     let t = now_ms();
     let dt = (t - ctx.last_tick.get_value()) / 1000.0;
     ctx.last_tick.set_value(t);
+    crate::autopilot::step(ctx);
     if !ctx.playing.get_untracked() {
         return;
     }
@@ -430,6 +463,7 @@ pub fn load_catalog(ctx: Ctx, kind: Kind, import: Option<Saved>) {
 }
 
 fn stop_without_event(ctx: Ctx) {
+    ctx.autopilot.set(false);
     ctx.now.set(None);
     ctx.playing.set(false);
     ctx.position.set(0.0);

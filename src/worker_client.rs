@@ -21,9 +21,10 @@ impl WorkerHandle {
     ) -> Result<Self, String> {
         let worker = Worker::new("./worker.js").map_err(|e| format!("cannot start the training worker: {e:?}"))?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            match serde_wasm_bindgen::from_value::<Response>(event.data()) {
+            let text = event.data().as_string().unwrap_or_default();
+            match skipwise_protocol::decode::<Response>(&text) {
                 Ok(response) => on_response(response),
-                Err(e) => on_response(Response::Error { message: format!("unreadable worker message: {e}") }),
+                Err(e) => on_response(Response::Error { message: format!("the training worker sent an {e}") }),
             }
         });
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
@@ -35,8 +36,8 @@ impl WorkerHandle {
     }
 
     pub fn send(&self, request: &Request) -> Result<(), String> {
-        let value = serde_wasm_bindgen::to_value(request).map_err(|e| e.to_string())?;
-        self.worker.post_message(&value).map_err(|e| format!("{e:?}"))
+        let text = skipwise_protocol::encode(request)?;
+        self.worker.post_message(&text.into()).map_err(|e| format!("{e:?}"))
     }
 }
 

@@ -14,5 +14,5 @@ if (self.GPUAdapter && GPUAdapter.prototype.requestDevice) {
 }
 importScripts('./skipwise-worker.js');
 wasm_bindgen('./skipwise-worker_bg.wasm').catch((e) => {
-  self.postMessage({ Error: { message: 'the training worker failed to start: ' + e } });
+  self.postMessage(JSON.stringify({ Error: { message: 'the training worker failed to start: ' + e } }));
 });

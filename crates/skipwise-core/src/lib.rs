@@ -14,6 +14,7 @@ pub mod movielens;
 pub mod nn;
 pub mod objective;
 pub mod online;
+pub mod pca;
 pub mod rng;
 pub mod sim;
 pub mod train;

@@ -1,9 +1,21 @@
 //! The messages that cross between the Skipwise page and its training worker.
 //!
-//! Both sides serialise these with serde (serde-wasm-bindgen over `postMessage`); this crate
-//! has no burn and no web dependency, so the page's wasm stays small.
+//! Both sides send these as JSON text over `postMessage` ([`encode`], [`decode`]): the embedding
+//! map's few hundred points took the best part of a second through serde-wasm-bindgen's object
+//! conversion and take well under a millisecond as JSON. This crate has no burn and no web
+//! dependency, so the page's wasm stays small.
 
 use serde::{Deserialize, Serialize};
+
+/// A message as the text that crosses `postMessage`.
+pub fn encode<T: Serialize>(message: &T) -> Result<String, String> {
+    serde_json::to_string(message).map_err(|e| format!("cannot encode a message: {e}"))
+}
+
+/// A message from the text that crossed `postMessage`.
+pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| format!("unreadable message: {e}"))
+}
 
 /// Which compute backend the worker trains on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,6 +88,15 @@ pub struct FpWeight {
     pub weight: f32,
 }
 
+/// FP-AdaMetric's item embeddings and session vector on their first two principal axes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmbeddingMap {
+    /// One point per catalog item, in catalog id order (id 1 first).
+    pub items: Vec<[f32; 2]>,
+    /// The session's representation `e_seq`, when the session has a positive.
+    pub session: Option<[f32; 2]>,
+}
+
 /// Both models' view of the session after an event (or after a start).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recommendations {
@@ -88,6 +109,7 @@ pub struct Recommendations {
     /// Vanilla's top 10 (FPs kept as positives, in training and in its input).
     pub vanilla: Vec<Ranked>,
     pub fp_weights: Vec<FpWeight>,
+    pub map: Option<EmbeddingMap>,
     /// Worker time from receiving the request to sending this, ms.
     pub millis: f64,
 }
@@ -147,13 +169,14 @@ mod tests {
                 fp_aware: vec![Ranked { item: 7, score: 0.5 }],
                 vanilla: vec![],
                 fp_weights: vec![FpWeight { item: 3, weight: 0.25 }],
+                map: Some(EmbeddingMap { items: vec![[0.5, -1.0]], session: None }),
                 millis: 12.0,
             }),
             Response::Ready { backend: BackendInfo { kind: BackendKind::Cpu, adapter: None, fallback_reason: None } },
         ];
         for m in msgs {
-            let text = serde_json::to_string(&m).expect("serialises");
-            let back: Response = serde_json::from_str(&text).expect("deserialises");
+            let text = encode(&m).expect("serialises");
+            let back: Response = decode(&text).expect("deserialises");
             assert_eq!(back, m);
         }
     }

@@ -49,6 +49,8 @@ pub struct Player {
     pub vanilla: OnlineLearner,
     /// Plays learnt so far.
     pub events: u32,
+    /// The embedding map's last axes, so the next map does not flip.
+    pub map: Option<skipwise_core::pca::Projection>,
 }
 
 impl Player {
@@ -65,7 +67,7 @@ impl Player {
             trainer.check_items(&warm)?;
             Ok(OnlineLearner::new(trainer, data.items.clone(), warm, online.clone()))
         };
-        Ok(Self { fp_aware: learner(Method::FpAdaMetric)?, vanilla: learner(Method::Vanilla)?, events: 0 })
+        Ok(Self { fp_aware: learner(Method::FpAdaMetric)?, vanilla: learner(Method::Vanilla)?, events: 0, map: None })
     }
 
     pub fn learners(&mut self) -> [&mut OnlineLearner; 2] {

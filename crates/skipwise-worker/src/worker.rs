@@ -11,7 +11,7 @@ use skipwise_core::batch::Example;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::online::OnlineLearner;
 use skipwise_core::train::top_k;
-use skipwise_protocol::{BackendKind, FpWeight, Play, Ranked, Recommendations, Request, Response};
+use skipwise_protocol::{BackendKind, EmbeddingMap, FpWeight, Play, Ranked, Recommendations, Request, Response};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -41,14 +41,19 @@ impl From<String> for Failure {
     }
 }
 
+thread_local! {
+    /// Training steps run on this worker's device, for the failure message.
+    static STEPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
 fn post(response: &Response) {
-    if let Ok(value) = serde_wasm_bindgen::to_value(response) {
+    if let Ok(text) = skipwise_protocol::encode(response) {
         // A failed post means the page is gone; there is no one left to tell.
-        scope().post_message(&value).ok();
+        scope().post_message(&text.into()).ok();
     }
 }
 
@@ -63,7 +68,7 @@ pub fn start() {
     }));
     let state = Rc::new(RefCell::new(State::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        match serde_wasm_bindgen::from_value::<Request>(event.data()) {
+        match skipwise_protocol::decode::<Request>(&event.data().as_string().unwrap_or_default()) {
             Ok(request) => {
                 let start_loop = {
                     let mut s = state.borrow_mut();
@@ -74,7 +79,7 @@ pub fn start() {
                     wasm_bindgen_futures::spawn_local(drain(state.clone()));
                 }
             }
-            Err(e) => post(&Response::Error { message: format!("unreadable request: {e}") }),
+            Err(e) => post(&Response::Error { message: format!("the page sent an {e}") }),
         }
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -129,7 +134,7 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
                 learn(&mut player, play, on_gpu).await?;
             }
             post(&Response::Progress { what: "Ready".into(), done: total, total });
-            let recs = recommendations(&player, None, t0).await?;
+            let recs = recommendations(&mut player, None, t0).await?;
             state.borrow_mut().player = Some(player);
             post(&Response::Recommendations(recs));
             Ok(())
@@ -158,7 +163,7 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             let result = async {
                 player.set_skip_secs(skip_secs).map_err(|e| Failure::Error(e.to_string()))?;
                 let fp = learn(&mut player, &play, on_gpu).await?;
-                Ok::<_, Failure>(recommendations(&player, Some(fp), t0).await?)
+                Ok::<_, Failure>(recommendations(&mut player, Some(fp), t0).await?)
             }
             .await;
             state.borrow_mut().player = Some(player);
@@ -211,11 +216,15 @@ async fn step(learner: &mut OnlineLearner, examples: &[Example], on_gpu: bool) -
         .into_scalar_async::<f32>()
         .await
         .map_err(|e| Failure::Error(format!("reading the loss failed: {e:?}")))?;
+    let n = STEPS.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
     if value.is_finite() {
         learner.trainer.apply(grads);
         Ok(value)
     } else if on_gpu {
-        Err(Failure::Device(format!("WebGPU returned a {value} loss")))
+        Err(Failure::Device(format!("WebGPU returned a {value} loss at training step {n}")))
     } else {
         Err(Failure::Error(format!("the loss became {value}; the model was left as it was")))
     }
@@ -239,7 +248,26 @@ async fn top(learner: &OnlineLearner, exclude: &[u32]) -> Result<Vec<Ranked>, St
         .collect())
 }
 
-async fn recommendations(player: &Player, last_fp: Option<bool>, t0: f64) -> Result<Recommendations, String> {
+/// FP-AdaMetric's items and session on the first two principal axes of its item embeddings.
+async fn embedding_map(player: &mut Player) -> Result<Option<EmbeddingMap>, String> {
+    let learner = &player.fp_aware;
+    let table = learner.trainer.item_embeddings();
+    let [rows, d] = table.dims();
+    let flat = read(table.reshape([rows * d])).await?;
+    // Row 0 is padding.
+    let items: Vec<&[f32]> = flat.chunks(d).skip(1).collect();
+    let Some(projection) = skipwise_core::pca::Projection::fit(&items, player.map.as_ref()) else { return Ok(None) };
+    let prefix = learner.prefix();
+    let session = match prefix.is_empty() {
+        true => None,
+        false => Some(projection.project(&read(learner.trainer.session_embedding(&prefix)).await?)),
+    };
+    let items = items.iter().map(|r| projection.project(r)).collect();
+    player.map = Some(projection);
+    Ok(Some(EmbeddingMap { items, session }))
+}
+
+async fn recommendations(player: &mut Player, last_fp: Option<bool>, t0: f64) -> Result<Recommendations, String> {
     let exclude = player.exclude();
     let fp_aware = top(&player.fp_aware, &exclude).await?;
     let vanilla = top(&player.vanilla, &exclude).await?;
@@ -254,5 +282,6 @@ async fn recommendations(player: &Player, last_fp: Option<bool>, t0: f64) -> Res
             .filter_map(|(f, weight)| player.fp_aware.items.external(*f).map(|item| FpWeight { item, weight }))
             .collect()
     };
-    Ok(Recommendations { events: player.events, last_fp, fp_aware, vanilla, fp_weights, millis: now() - t0 })
+    let map = embedding_map(player).await?;
+    Ok(Recommendations { events: player.events, last_fp, fp_aware, vanilla, fp_weights, map, millis: now() - t0 })
 }
