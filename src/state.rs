@@ -14,8 +14,7 @@ use std::sync::Arc;
 
 /// Steps run by one click on "Train".
 pub const STEPS_PER_CLICK: u32 = 15;
-/// Simulated-session steps each model trains before the player opens.
-pub const WARM_STEPS: u32 = 30;
+pub use skipwise_protocol::WARM_STEPS;
 pub const SPEEDS: [f32; 3] = [1.0, 10.0, 60.0];
 pub const DEFAULT_SKIP_SECS: f32 = 10.0;
 

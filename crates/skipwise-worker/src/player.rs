@@ -132,39 +132,57 @@ mod tests {
             .collect()
     }
 
-    /// The page's browser test in miniature: play one genre, skip another; the FP-aware list
-    /// must hold fewer items of the skipped genre than the Vanilla list.
+    /// The page's warm start is long enough for lists worth reading: on the catalog's simulated
+    /// sessions FP-AdaMetric reaches HR@10 ≥ 0.7 (measured: 30 steps 0.15, 60 0.43, 100 0.69,
+    /// 150 0.85, 200 0.88 with lr 0.03; lr 0.01 needs twice as long).
+    #[test]
+    fn the_warm_start_learns_the_catalog() {
+        let device = Device::flex();
+        let mut p = Player::new(Catalog::Music, 10.0, &device).expect("player");
+        warm(&mut p.fp_aware, skipwise_protocol::WARM_STEPS as usize);
+        let mut sim = Simulator::new(kind(Catalog::Music).sim_config());
+        let sessions = sim.dataset(&FpRule::default()).sessions;
+        let test = skipwise_core::batch::eval_examples(&sessions[..200], false);
+        let report = p.fp_aware.trainer.evaluate(&test).expect("evaluates");
+        assert!(report.get("HR@10") >= 0.7, "HR@10 {}", report.get("HR@10"));
+    }
+
+    /// The page's browser test in miniature, over several genre pairs: play one genre, skip
+    /// another; the FP-aware lists must hold clearly fewer items of the skipped genre than the
+    /// Vanilla lists. (Measured: 5 against 18 over these six pairs; single pairs vary, e.g. a
+    /// Vanilla that already learnt curiosity clicks as noise may show none either.)
     #[test]
     fn skipping_a_genre_pushes_it_out_of_the_fp_aware_list_only() {
         let device = Device::flex();
-        let mut p = Player::new(Catalog::Music, 10.0, &device).expect("player");
-        let losses = warm(&mut p.fp_aware, 30);
-        warm(&mut p.vanilla, 30);
-        assert!(losses[25..].iter().sum::<f32>() < losses[..5].iter().sum::<f32>(), "{losses:?}");
         let c = catalog(CatalogKind::Music);
-        let of_genre = |g: usize| c.items.iter().filter(move |i| i.genre_index == g).map(|i| (i.id, i.duration_secs));
-        let mut liked = of_genre(2);
-        let mut skipped = of_genre(5);
-        for n in 0..16 {
-            let play = if n % 2 == 0 {
-                let (item, d) = liked.next().expect("item");
-                Play { item, played_secs: d, duration_secs: d }
-            } else {
-                let (item, d) = skipped.next().expect("item");
-                Play { item, played_secs: 2.0, duration_secs: d }
-            };
-            for l in p.learners() {
-                l.observe_sync(&Player::event(&play)).expect("event");
+        let (mut ada, mut vanilla) = (0, 0);
+        for (like, skip) in [(2, 5), (0, 3), (1, 7), (4, 9), (6, 8), (3, 2)] {
+            let mut p = Player::new(Catalog::Music, 10.0, &device).expect("player");
+            let losses = warm(&mut p.fp_aware, skipwise_protocol::WARM_STEPS as usize);
+            warm(&mut p.vanilla, skipwise_protocol::WARM_STEPS as usize);
+            assert!(losses[losses.len() - 5..].iter().sum::<f32>() < losses[..5].iter().sum::<f32>(), "{losses:?}");
+            let of_genre = |g: usize| c.items.iter().filter(move |i| i.genre_index == g).map(|i| (i.id, i.duration_secs));
+            let (mut liked, mut skipped) = (of_genre(like), of_genre(skip));
+            for n in 0..16 {
+                let play = match n % 2 {
+                    0 => liked.next().map(|(item, d)| Play { item, played_secs: d, duration_secs: d }),
+                    _ => skipped.next().map(|(item, d)| Play { item, played_secs: 2.0, duration_secs: d }),
+                }
+                .expect("the genre has 30 items");
+                for l in p.learners() {
+                    l.observe_sync(&Player::event(&play)).expect("event");
+                }
             }
+            let exclude = p.exclude();
+            let count = |l: &OnlineLearner| {
+                let recs = l.recommend_sync(TOP_K, &exclude).expect("recs");
+                recs.iter().filter(|(i, _)| c.items[*i as usize - 1].genre_index == skip).count()
+            };
+            ada += count(&p.fp_aware);
+            vanilla += count(&p.vanilla);
+            assert_eq!(p.session_fps().len(), 8);
         }
-        let exclude = p.exclude();
-        let share = |l: &OnlineLearner| {
-            let recs = l.recommend_sync(TOP_K, &exclude).expect("recs");
-            recs.iter().filter(|(i, _)| c.items[*i as usize - 1].genre_index == 5).count()
-        };
-        let (ada, vanilla) = (share(&p.fp_aware), share(&p.vanilla));
-        eprintln!("skipped genre in top 10: FP-AdaMetric {ada}, Vanilla {vanilla}");
-        assert!(ada < vanilla, "skipped genre in top 10: FP-AdaMetric {ada}, Vanilla {vanilla}");
-        assert_eq!(p.session_fps().len(), 8);
+        eprintln!("skipped genre in the top 10s: FP-AdaMetric {ada}, Vanilla {vanilla}");
+        assert!(ada * 2 < vanilla, "skipped genre in the top 10s: FP-AdaMetric {ada}, Vanilla {vanilla}");
     }
 }
