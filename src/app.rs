@@ -418,9 +418,12 @@ fn Browse(ctx: Ctx) -> impl IntoView {
 fn UnderTheHood(ctx: Ctx) -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
     let export = move |_| {
-        if let Err(e) = crate::files::download(&format!("skipwise-{}.json", ctx.kind.get_untracked().name()), &state::export_json(ctx)) {
-            ctx.alert.set(format!("Export failed: {e}"));
-        }
+        leptos::task::spawn_local(async move {
+            let name = format!("skipwise-{}.json", ctx.kind.get_untracked().name());
+            if let Err(e) = crate::files::download(&name, &state::export_json(ctx).await) {
+                ctx.alert.set(format!("Export failed: {e}"));
+            }
+        });
     };
     let import = move |e: ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&e);
@@ -438,9 +441,10 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
             <h2 id="hood-heading">"Under the hood"</h2>
             <p class="hint">
                 {format!(
-                    "Both models are STAMP (d = 32) trained in a Web Worker: {WARM_STEPS} warm-start steps on simulated listeners, \
-                     then two steps per play on your session plus replay. \"Train\" runs {STEPS_PER_CLICK} more warm-start steps. \
-                     The list shows FP-AdaMetric's loss after each step."
+                    "Both models are STAMP (d = 32) trained in a Web Worker: {WARM_STEPS} warm-start steps on simulated listeners \
+                     (cached in IndexedDB, so a reload skips them), then two steps per play on your session plus replay. \
+                     \"Train\" runs {STEPS_PER_CLICK} more steps. The list shows FP-AdaMetric's loss after each step. \
+                     Export saves your history with the warm-start weights; Reset clears both."
                 )}
             </p>
             <div class="controls">
@@ -452,6 +456,7 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
                 <input type="file" accept="application/json,.json" aria-label="Import file" class="visually-hidden" node_ref=file_input on:change=import />
                 <button on:click=move |_| state::reset(ctx)>"Reset"</button>
             </div>
+            <p id="warm-source" class="hint">{move || ctx.warm_source.get()}</p>
             <p role="status" class="status">{move || ctx.status.get()}</p>
             <ol aria-label="Training loss" class="losses">
                 <For

@@ -16,11 +16,15 @@ pub struct Saved {
     pub catalog: Kind,
     pub skip_secs: f32,
     pub plays: Vec<Play>,
+    /// Export only: both models' warm-start weights as the worker wrote them (opaque here; the
+    /// worker checks them when they are used, and trains afresh if they do not fit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm: Option<String>,
 }
 
 impl Saved {
     pub fn new(catalog: Kind, skip_secs: f32, plays: Vec<Play>) -> Self {
-        Self { format: FORMAT.into(), version: VERSION, catalog, skip_secs, plays }
+        Self { format: FORMAT.into(), version: VERSION, catalog, skip_secs, plays, warm: None }
     }
 
     pub fn to_json(&self) -> String {
@@ -40,6 +44,11 @@ impl Saved {
         }
         if !(saved.skip_secs.is_finite() && (0.0..=600.0).contains(&saved.skip_secs)) {
             return Err(format!("field `skip_secs`: {} is not a number of seconds in 0–600", saved.skip_secs));
+        }
+        if let Some(w) = &saved.warm {
+            if serde_json::from_str::<serde_json::Value>(w).is_err() {
+                return Err("field `warm`: the weights are not readable JSON".into());
+            }
         }
         for (i, p) in saved.plays.iter().enumerate() {
             for (field, v) in [("played_secs", p.played_secs), ("duration_secs", p.duration_secs)] {

@@ -3,6 +3,7 @@
 mod app;
 mod audio;
 mod autopilot;
+mod cache;
 mod catalog;
 mod files;
 mod history;

@@ -91,6 +91,8 @@ pub struct Ctx {
     sent_at: StoredValue<VecDeque<f64>>,
     pub message: RwSignal<String>,
     pub alert: RwSignal<String>,
+    /// Where the models' warm start came from this time ("trained …" or "loaded …").
+    pub warm_source: RwSignal<String>,
     pub tour: RwSignal<Option<usize>>,
     pub autopilot: RwSignal<bool>,
     pub persona: RwSignal<crate::autopilot::Persona>,
@@ -145,6 +147,7 @@ impl Ctx {
             sent_at: StoredValue::new(VecDeque::new()),
             message: RwSignal::new(String::new()),
             alert: RwSignal::new(alert),
+            warm_source: RwSignal::new(String::new()),
             tour: RwSignal::new(first_visit.then_some(0)),
             autopilot: RwSignal::new(false),
             persona: RwSignal::new(crate::autopilot::Persona { liked: vec![0, 1], curiosity: 0.3 }),
@@ -230,6 +233,8 @@ pub fn start_worker(ctx: Ctx, allow_gpu: bool, reason: Option<String>) {
             ctx.status.set(format!("Trained {steps} steps in {:.1} s.", millis / 1000.0));
         }
         Response::Recommendations(r) => on_recommendations(ctx, r),
+        Response::WarmWeights { catalog, warm_steps, weights } => on_warm_weights(ctx, catalog, warm_steps, weights),
+        Response::WarmLoaded { .. } => ctx.warm_source.set("Warm start: loaded from this browser's cache (IndexedDB), no training needed.".into()),
         Response::Error { message } => {
             ctx.training.set(false);
             ctx.status.set(message);
@@ -250,17 +255,45 @@ pub fn start_worker(ctx: Ctx, allow_gpu: bool, reason: Option<String>) {
 }
 
 /// (Re)builds both models for the current catalog and history once the worker and the catalog
-/// are both there.
+/// are both there, with the warm-start weights cached in IndexedDB when there are some.
 pub fn start_models(ctx: Ctx) {
     if !ctx.ready.get_untracked() || ctx.catalog.with_untracked(|c| c.is_none()) {
         return;
     }
     ctx.models_ready.set(false);
+    let kind = ctx.kind.get_untracked();
     let plays: Vec<Play> = ctx.history.with_untracked(|h| h.iter().map(|e| e.play).collect());
     ctx.synced.set_value(plays.len());
     ctx.sent_at.update_value(|s| s.clear());
-    ctx.progress.set(Some(("Warm start on simulated listeners".into(), 0, WARM_STEPS + plays.len() as u32)));
-    ctx.send(Request::Start { catalog: ctx.kind.get_untracked(), skip_secs: ctx.skip_secs.get_untracked(), warm_steps: WARM_STEPS, history: plays });
+    ctx.progress.set(Some(("Looking for cached weights".into(), 0, WARM_STEPS + plays.len() as u32)));
+    spawn_local(async move {
+        let warm = match crate::cache::get(&warm_key(kind)).await {
+            Ok(w) => w,
+            Err(e) => {
+                ctx.alert.set(format!("The weights cache is unavailable ({e}); the models train from scratch on every load."));
+                None
+            }
+        };
+        // The visitor may have switched catalogs while the cache answered.
+        if ctx.kind.get_untracked() == kind {
+            let skip_secs = ctx.skip_secs.get_untracked();
+            ctx.send(Request::Start { catalog: kind, skip_secs, warm_steps: WARM_STEPS, history: plays, warm });
+        }
+    });
+}
+
+/// Cache key of a catalog's warm-start weights; a new warm-start length is a new key.
+fn warm_key(kind: Kind) -> String {
+    format!("{}-{WARM_STEPS}-v1", kind.name())
+}
+
+fn on_warm_weights(ctx: Ctx, catalog: Kind, warm_steps: u32, weights: String) {
+    ctx.warm_source.set(format!("Warm start: trained just now ({warm_steps} steps on simulated listeners), cached in this browser."));
+    spawn_local(async move {
+        if let Err(e) = crate::cache::put(&warm_key(catalog), &weights).await {
+            ctx.warm_source.set(format!("Warm start: trained just now ({warm_steps} steps); it could not be cached ({e}), so the next load trains again."));
+        }
+    });
 }
 
 fn on_recommendations(ctx: Ctx, r: Recommendations) {
@@ -450,8 +483,10 @@ pub fn load_catalog(ctx: Ctx, kind: Kind, import: Option<Saved>) {
                         ctx.alert.set(format!("Import failed: {e}. Your current history is unchanged."));
                         return;
                     }
-                    apply_import(ctx, saved);
+                    ctx.catalog.set(Some(Arc::new(c)));
                     ctx.genre.set(0);
+                    apply_import(ctx, saved);
+                    return;
                 }
                 ctx.catalog.set(Some(Arc::new(c)));
                 start_models(ctx);
@@ -479,12 +514,19 @@ pub fn reset(ctx: Ctx) {
     ctx.vanilla.set(Vec::new());
     ctx.weights.set(Vec::new());
     ctx.latency.set(None);
-    ctx.message.set("History cleared; the models start again from the warm start.".into());
-    start_models(ctx);
+    ctx.message.set("History and cached weights cleared; the models train again from scratch.".into());
+    spawn_local(async move {
+        if let Err(e) = crate::cache::clear().await {
+            ctx.alert.set(format!("The cached weights could not be cleared ({e})."));
+        }
+        start_models(ctx);
+    });
 }
 
+/// Replaces the history (and the cached weights, when the file has some) with an import's.
 fn apply_import(ctx: Ctx, saved: Saved) {
     stop_without_event(ctx);
+    let warm = saved.warm.clone().map(|w| (saved.catalog, w));
     ctx.kind.set(saved.catalog);
     history::set_last_catalog(saved.catalog);
     ctx.skip_secs.set(saved.skip_secs);
@@ -494,7 +536,15 @@ fn apply_import(ctx: Ctx, saved: Saved) {
     ctx.vanilla.set(Vec::new());
     ctx.persist();
     ctx.alert.set(String::new());
-    ctx.message.set(format!("Imported {n} plays."));
+    ctx.message.set(format!("Imported {n} plays{}.", if warm.is_some() { " and the models' weights" } else { "" }));
+    spawn_local(async move {
+        if let Some((kind, w)) = warm {
+            if let Err(e) = crate::cache::put(&warm_key(kind), &w).await {
+                ctx.alert.set(format!("The imported weights could not be stored ({e}); the models train from scratch."));
+            }
+        }
+        start_models(ctx);
+    });
 }
 
 /// Reads an exported file: nothing changes unless the whole file is valid.
@@ -510,17 +560,17 @@ pub fn import_text(ctx: Ctx, text: String) {
     let checked = same.then(|| ctx.catalog.with_untracked(|c| c.as_ref().map(|c| saved.check_items(c)))).flatten();
     match checked {
         Some(Err(e)) => ctx.alert.set(format!("Import failed: {e}. Your current history is unchanged.")),
-        Some(Ok(())) => {
-            apply_import(ctx, saved);
-            start_models(ctx);
-        }
+        Some(Ok(())) => apply_import(ctx, saved),
         // Another catalog (or none loaded yet): check against it once it is fetched.
         None => load_catalog(ctx, saved.catalog, Some(saved)),
     }
 }
 
-pub fn export_json(ctx: Ctx) -> String {
-    ctx.saved().to_json()
+/// The export file: the history and, when this browser has them, the warm-start weights.
+pub async fn export_json(ctx: Ctx) -> String {
+    let mut saved = ctx.saved();
+    saved.warm = crate::cache::get(&warm_key(saved.catalog)).await.ok().flatten();
+    saved.to_json()
 }
 
 /// Changing the threshold relabels the history from now on; the models get it with the next play.

@@ -11,6 +11,12 @@ after(async () => { await server.close(); });
 
 const EVENTS = 15;
 
+async function streamText(stream) {
+  const chunks = [];
+  for await (const c of stream) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Genres of a recommendation list, top first. */
 async function genres(page, name) {
   return page.getByRole('list', { name, exact: true }).locator('li').evaluateAll((lis) => lis.map((li) => li.dataset.genre));
@@ -92,11 +98,23 @@ for (const mode of [{ name: 'WebGPU on', webgpu: true }, { name: 'WebGPU off (CP
       assert.equal(await timeline.count(), EVENTS);
       assert.equal(await page.getByRole('list', { name: 'Degree of dislike' }).getByRole('listitem').count() > 0, true);
 
-      // A reload keeps the history (and relearns it).
+      // A reload keeps the history (relearnt on top of the cached warm-start weights).
+      await page.locator('#warm-source').filter({ hasText: /cached in this browser/ }).waitFor({ timeout: 60_000 });
       await page.reload();
       await waitForModels(page);
       await learnt(page, EVENTS);
       assert.equal(await timeline.count(), EVENTS);
+      assert.match(await page.locator('#warm-source').textContent(), /loaded from this browser's cache/);
+
+      // Export writes history and weights; importing that file brings back the same history.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+      const exported = JSON.parse(await streamText(await download.createReadStream()));
+      assert.equal(exported.plays.length, EVENTS);
+      assert.ok(JSON.parse(exported.warm).length === 2, 'both models\' weights are exported');
+      await page.getByLabel('Import file').setInputFiles({ name: 'mine.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(exported)) });
+      await page.locator('#play-message').filter({ hasText: `Imported ${EVENTS} plays and the models' weights.` }).waitFor({ timeout: 10_000 });
+      await waitForModels(page);
+      await learnt(page, EVENTS);
 
       // A corrupted import says what is wrong and changes nothing.
       await page.getByLabel('Import file').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format": "skipwise-history", "plays": [') });

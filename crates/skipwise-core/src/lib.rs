@@ -18,6 +18,7 @@ pub mod pca;
 pub mod rng;
 pub mod sim;
 pub mod train;
+pub mod weights;
 
 pub use burn;
 pub use error::{Error, Result};

@@ -282,3 +282,53 @@ fn weight_stats_merge_equals_pooled_stats() {
     assert_eq!((merged.min, merged.max), (pooled.min, pooled.max));
     assert_eq!(WeightStats::from_masked(&a, &[0.0; 4]).count, 0);
 }
+
+#[test]
+fn weights_round_trip_into_a_fresh_model_and_keep_training() {
+    let _g = serial();
+    let mut sim = Simulator::new(SimConfig { n_items: 40, n_listeners: 20, sessions_per_listener: 2, ..SimConfig::default() });
+    let data = sim.dataset(&FpRule::default());
+    for backbone in [Backbone::Stamp, Backbone::Gru4Rec] {
+        let mut a = Trainer::new(config(backbone, Method::FpAdaMetric), data.n_rows(), &device()).expect("trainer");
+        let examples = a.train_examples(&data.sessions);
+        let refs: Vec<&Example> = examples.iter().take(32).collect();
+        for _ in 0..3 {
+            a.step_sync(&refs).expect("step");
+        }
+        let saved = skipwise_core::weights::read_sync(&a.model).expect("reads");
+        assert!(saved.len() > 40 * 16);
+        // Another seed: different weights until the saved ones are loaded.
+        let mut other = config(backbone, Method::FpAdaMetric);
+        other.seed = 99;
+        let mut b = Trainer::new(other, data.n_rows(), &device()).expect("trainer");
+        let prefix = [1, 2, 3];
+        let scores = |t: &Trainer| t.score_tensor(&prefix).into_data().to_vec::<f32>().unwrap_or_default();
+        assert_ne!(scores(&a), scores(&b));
+        b.model = skipwise_core::weights::load(b.model.clone(), &saved).expect("loads");
+        let (sa, sb) = (scores(&a), scores(&b));
+        assert!(sa.iter().zip(&sb).all(|(x, y)| (x - y).abs() < 1e-5), "{backbone:?}");
+        // The loaded model still trains: gradients reach the loaded parameters.
+        let before = scores(&b);
+        b.step_sync(&refs).expect("step after load");
+        assert_ne!(scores(&b), before, "{backbone:?}: a step after loading changed nothing");
+    }
+}
+
+#[test]
+fn weights_that_do_not_fit_are_refused_and_change_nothing() {
+    let _g = serial();
+    let t = Trainer::new(config(Backbone::Stamp, Method::FpAdaMetric), 11, &device()).expect("trainer");
+    let good = skipwise_core::weights::read_sync(&t.model).expect("reads");
+    let mut short = good.clone();
+    short.values.pop();
+    short.shapes.pop();
+    let mut nan = good.clone();
+    nan.values[0][0] = f32::NAN;
+    let mut shape = good.clone();
+    shape.shapes[0][0] += 1;
+    for bad in [short, nan, shape] {
+        assert!(matches!(skipwise_core::weights::load(t.model.clone(), &bad), Err(Error::InvalidInput { .. })));
+    }
+    let other = Trainer::new(config(Backbone::Stamp, Method::FpAdaMetric), 21, &device()).expect("trainer");
+    assert!(skipwise_core::weights::load(other.model.clone(), &good).is_err(), "another catalog size must not fit");
+}

@@ -124,9 +124,10 @@ pub struct Recommendations {
 pub enum Request {
     /// Pick a backend. `allow_gpu = false` forces the CPU (used after a GPU failure), with the reason.
     Init { allow_gpu: bool, reason: Option<String> },
-    /// Build both models for `catalog`, warm-start them for `warm_steps` on simulated sessions,
-    /// then learn `history` (a reload or an import) and answer with `Recommendations`.
-    Start { catalog: Catalog, skip_secs: f32, warm_steps: u32, history: Vec<Play> },
+    /// Build both models for `catalog`, warm-start them for `warm_steps` on simulated sessions
+    /// (or load `warm`, weights an earlier `WarmWeights` gave the page), then learn `history` (a
+    /// reload or an import) and answer with `Recommendations`.
+    Start { catalog: Catalog, skip_secs: f32, warm_steps: u32, history: Vec<Play>, warm: Option<String> },
     /// `steps` more training steps on simulated sessions, reporting the loss after each.
     Train { steps: u32 },
     /// A finished play: label it with the FP rule, update both models, answer with `Recommendations`.
@@ -145,6 +146,11 @@ pub enum Response {
     Loss { step: u32, loss: f32, millis: f64 },
     TrainDone { steps: u32, millis: f64 },
     Recommendations(Recommendations),
+    /// Both models' weights right after a trained warm start, as opaque text the page caches
+    /// (IndexedDB) and hands back in `Start::warm`, so a reload skips the warm start.
+    WarmWeights { catalog: Catalog, warm_steps: u32, weights: String },
+    /// `Start::warm` was used: no warm-start training this time.
+    WarmLoaded { catalog: Catalog },
     Error { message: String },
     /// The GPU gave an unusable result (e.g. a NaN loss); the page restarts the worker on the CPU.
     DeviceFailed { message: String },

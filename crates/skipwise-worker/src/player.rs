@@ -13,6 +13,7 @@ use skipwise_core::objective::{Method, ObjectiveConfig};
 use skipwise_core::online::{OnlineConfig, OnlineLearner};
 use skipwise_core::sim::Simulator;
 use skipwise_core::train::{TrainConfig, Trainer};
+use skipwise_core::weights::{self, Weights};
 use skipwise_protocol::{Catalog, Play};
 
 /// Items in each recommendation list.
@@ -68,6 +69,21 @@ impl Player {
             Ok(OnlineLearner::new(trainer, data.items.clone(), warm, online.clone()))
         };
         Ok(Self { fp_aware: learner(Method::FpAdaMetric)?, vanilla: learner(Method::Vanilla)?, events: 0, map: None })
+    }
+
+    /// Writes cached warm-start weights (the text [`Player::warm_text`] made) into both models.
+    pub fn load_warm(&mut self, text: &str) -> Result<(), String> {
+        let [a, v]: [Weights; 2] = serde_json::from_str(text).map_err(|e| format!("unreadable weights: {e}"))?;
+        let fp_aware = weights::load(self.fp_aware.trainer.model.clone(), &a).map_err(|e| e.to_string())?;
+        let vanilla = weights::load(self.vanilla.trainer.model.clone(), &v).map_err(|e| e.to_string())?;
+        self.fp_aware.trainer.model = fp_aware;
+        self.vanilla.trainer.model = vanilla;
+        Ok(())
+    }
+
+    /// Both models' weights as text (FP-AdaMetric first).
+    pub fn warm_text(fp_aware: &Weights, vanilla: &Weights) -> String {
+        serde_json::to_string(&[fp_aware, vanilla]).unwrap_or_default()
     }
 
     pub fn learners(&mut self) -> [&mut OnlineLearner; 2] {
@@ -130,6 +146,29 @@ mod tests {
                 l.trainer.step_sync(&refs).expect("finite step").0
             })
             .collect()
+    }
+
+    #[test]
+    fn warm_weights_survive_the_round_trip_through_text() {
+        let device = Device::flex();
+        let mut a = Player::new(Catalog::Movies, 10.0, &device).expect("player");
+        warm(&mut a.fp_aware, 5);
+        warm(&mut a.vanilla, 5);
+        let text = Player::warm_text(
+            &weights::read_sync(&a.fp_aware.trainer.model).expect("reads"),
+            &weights::read_sync(&a.vanilla.trainer.model).expect("reads"),
+        );
+        let mut b = Player::new(Catalog::Movies, 10.0, &device).expect("player");
+        b.load_warm(&text).expect("loads");
+        let recs = |p: &Player| p.fp_aware.popular(3, &[]);
+        assert_eq!(recs(&a), recs(&b));
+        let scores = |l: &OnlineLearner| l.trainer.score_tensor(&[1, 2]).into_data().to_vec::<f32>().unwrap_or_default();
+        assert_eq!(scores(&a.vanilla), scores(&b.vanilla));
+        // Weights of the other catalog (another size) are refused, and the text's errors say so.
+        let mut music = Player::new(Catalog::Music, 10.0, &device).expect("player");
+        assert!(music.load_warm(&text).is_err());
+        let err = music.load_warm("[1, 2").expect_err("truncated text");
+        assert!(err.starts_with("unreadable weights"), "{err}");
     }
 
     /// The page's warm start is long enough for lists worth reading: on the catalog's simulated

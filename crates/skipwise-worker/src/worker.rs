@@ -11,6 +11,7 @@ use skipwise_core::batch::Example;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::online::OnlineLearner;
 use skipwise_core::train::top_k;
+use skipwise_core::weights::{self, Weights};
 use skipwise_protocol::{BackendKind, EmbeddingMap, FpWeight, Play, Ranked, Recommendations, Request, Response};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -118,19 +119,35 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             post(&Response::Ready { backend: info });
             Ok(())
         }
-        Request::Start { catalog, skip_secs, warm_steps, history } => {
+        Request::Start { catalog, skip_secs, warm_steps, history, warm } => {
             let t0 = now();
             let device = state.borrow().device.clone().ok_or("no backend yet: send Init first".to_string())?;
             let mut player = Player::new(catalog, skip_secs, &device).map_err(|e| e.to_string())?;
             state.borrow_mut().player = None;
             let on_gpu = state.borrow().on_gpu;
-            let total = warm_steps + history.len() as u32;
-            for step in 1..=warm_steps {
+            let loaded = match warm.map(|text| player.load_warm(&text)) {
+                Some(Ok(())) => true,
+                Some(Err(e)) => {
+                    post(&Response::Error { message: format!("The cached weights could not be used ({e}); training from scratch.") });
+                    false
+                }
+                None => false,
+            };
+            let steps = if loaded { 0 } else { warm_steps };
+            let total = steps + history.len() as u32;
+            if loaded {
+                post(&Response::WarmLoaded { catalog });
+            }
+            for step in 1..=steps {
                 post(&Response::Progress { what: "Warm start on simulated listeners".into(), done: step - 1, total });
                 train_both(state, &mut player, on_gpu).await?;
             }
+            if steps > 0 {
+                let weights = Player::warm_text(&read_weights(&player.fp_aware).await?, &read_weights(&player.vanilla).await?);
+                post(&Response::WarmWeights { catalog, warm_steps, weights });
+            }
             for (i, play) in history.iter().enumerate() {
-                post(&Response::Progress { what: "Learning your history".into(), done: warm_steps + i as u32, total });
+                post(&Response::Progress { what: "Learning your history".into(), done: steps + i as u32, total });
                 learn(&mut player, play, on_gpu).await?;
             }
             post(&Response::Progress { what: "Ready".into(), done: total, total });
@@ -228,6 +245,16 @@ async fn step(learner: &mut OnlineLearner, examples: &[Example], on_gpu: bool) -
     } else {
         Err(Failure::Error(format!("the loss became {value}; the model was left as it was")))
     }
+}
+
+/// A model's parameters, read back asynchronously (sync reads panic on a browser GPU).
+async fn read_weights(learner: &OnlineLearner) -> Result<Weights, String> {
+    let mut w = Weights::default();
+    for (shape, t) in weights::param_tensors(&learner.trainer.model) {
+        w.values.push(read(t).await?);
+        w.shapes.push(shape);
+    }
+    Ok(w)
 }
 
 async fn read(t: skipwise_core::burn::tensor::Tensor<1>) -> Result<Vec<f32>, String> {
