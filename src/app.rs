@@ -14,16 +14,13 @@ fn mmss(secs: f32) -> String {
 }
 
 fn on_key(ctx: Ctx, e: web_sys::KeyboardEvent) {
-    // Typing in a field or using a control's own keys is not a player command.
-    let in_field = e
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
-    if in_field || e.ctrl_key() || e.meta_key() || e.alt_key() {
+    // Typing in a field is not a player command, and Space on a focused button presses it.
+    let tag = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).map(|el| el.tag_name()).unwrap_or_default();
+    if matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA") || e.ctrl_key() || e.meta_key() || e.alt_key() {
         return;
     }
     match e.key().as_str() {
-        " " => {
+        " " if tag != "BUTTON" => {
             e.prevent_default();
             state::toggle(ctx);
         }

@@ -126,3 +126,29 @@ for (const mode of [{ name: 'WebGPU on', webgpu: true }, { name: 'WebGPU off (CP
     }
   });
 }
+
+test('readable at 360 px and driven by the keyboard', { timeout: 300_000 }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const page = await browser.newPage({ viewport: { width: 360, height: 800 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Movies' }).click();
+    await waitForModels(page);
+    const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).map((e) => `${e.tagName}.${e.className}`));
+    assert.deepEqual(wide, [], 'nothing sticks out of a 360 px screen');
+    // Space plays the top recommendation, S skips it at once: an FP. (Space on a focused button
+    // presses that button, so focus leaves the catalog switch first.)
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.keyboard.press('Space');
+    await page.getByRole('button', { name: 'Pause', exact: true }).waitFor();
+    await page.keyboard.press('s');
+    await page.locator('#play-message').filter({ hasText: /^FP: skipped after \d+ s/ }).waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('#latency').textContent(), /^Learnt from 1 plays/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
