@@ -232,6 +232,21 @@ fn Player(ctx: Ctx) -> impl IntoView {
     }
 }
 
+/// An item as a button that plays it: cover, title and byline, then `trailing` (badges, length).
+fn item_row<T: IntoView>(ctx: Ctx, i: &crate::catalog::Item, trailing: T) -> impl IntoView + use<T> {
+    let id = i.id;
+    view! {
+        <button class="row" aria-label=format!("Play {}", i.title) on:click=move |_| state::play(ctx, id)>
+            <span class="cover" style=i.cover_style() aria-hidden="true">{i.initials()}</span>
+            <span class="row-text">
+                <span class="title">{i.title.clone()}</span>
+                <span class="byline">{i.byline()}</span>
+            </span>
+            {trailing}
+        </button>
+    }
+}
+
 fn delta_badge(delta: Option<i32>) -> (String, &'static str) {
     match delta {
         None => ("new".into(), "new"),
@@ -253,20 +268,11 @@ fn RecList(ctx: Ctx, rows: RwSignal<Vec<Row>>, label: &'static str) -> impl Into
                     .map(|(r, i)| {
                         let was_skipped = skipped.contains(&r.item);
                         let (badge, class) = delta_badge(r.delta);
-                        let id = r.item;
-                        view! {
-                            <li data-genre=i.genre.clone() class:fp=was_skipped>
-                                <button class="row" aria-label=format!("Play {}", i.title) on:click=move |_| state::play(ctx, id)>
-                                    <span class="cover" style=i.cover_style() aria-hidden="true">{i.initials()}</span>
-                                    <span class="row-text">
-                                        <span class="title">{i.title.clone()}</span>
-                                        <span class="byline">{i.byline()}</span>
-                                    </span>
-                                    {was_skipped.then(|| view! { <span class="badge fp">"skipped"</span> })}
-                                    <span class=format!("delta {class}")>{badge}</span>
-                                </button>
-                            </li>
-                        }
+                        let trailing = view! {
+                            {was_skipped.then(|| view! { <span class="badge fp">"skipped"</span> })}
+                            <span class=format!("delta {class}")>{badge}</span>
+                        };
+                        view! { <li data-genre=i.genre.clone() class:fp=was_skipped>{item_row(ctx, &i, trailing)}</li> }
                     })
                     .collect_view()
             }}
@@ -389,19 +395,8 @@ fn Browse(ctx: Ctx) -> impl IntoView {
                             .iter()
                             .filter(|i| i.genre_index == g)
                             .map(|i| {
-                                let id = i.id;
-                                view! {
-                                    <li data-genre=i.genre.clone()>
-                                        <button class="row" aria-label=format!("Play {}", i.title) on:click=move |_| state::play(ctx, id)>
-                                            <span class="cover" style=i.cover_style() aria-hidden="true">{i.initials()}</span>
-                                            <span class="row-text">
-                                                <span class="title">{i.title.clone()}</span>
-                                                <span class="byline">{i.byline()}</span>
-                                            </span>
-                                            <span class="dur">{mmss(i.duration_secs)}</span>
-                                        </button>
-                                    </li>
-                                }
+                                let trailing = view! { <span class="dur">{mmss(i.duration_secs)}</span> };
+                                view! { <li data-genre=i.genre.clone()>{item_row(ctx, i, trailing)}</li> }
                             })
                             .collect_view()
                     })
