@@ -6,7 +6,8 @@ use skipwise_core::batch::leave_one_out;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::data::{FpRule, ItemIndex, user_sequences};
 use skipwise_core::metrics::Report;
-use skipwise_core::model::{Backbone, ModelConfig};
+use skipwise_core::batch::FpScope;
+use skipwise_core::model::{Backbone, FpaActivation, FpaConfig, FpaOutput, ModelConfig};
 use skipwise_core::objective::{Method, ObjectiveConfig};
 use skipwise_core::sim::{SimConfig, Simulator};
 use skipwise_core::train::{EpochLog, TrainConfig, Trainer};
@@ -56,6 +57,24 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
     let n_items: usize = args.get("items", 300)?;
     let listeners: usize = args.get("listeners", 200)?;
     let decoy_fps: bool = args.get("decoy-fps", false)?;
+    let fp_scope = match args.get("fp-scope", "session".to_string())?.as_str() {
+        "session" => FpScope::Session,
+        "user" => FpScope::User,
+        other => return Err(format!("--fp-scope: {other:?} is neither session nor user")),
+    };
+    let fpa = FpaConfig {
+        activation: match args.get("fpa-activation", "relu".to_string())?.as_str() {
+            "relu" => FpaActivation::Relu,
+            "tanh" => FpaActivation::Tanh,
+            other => return Err(format!("--fpa-activation: {other:?} is neither relu nor tanh")),
+        },
+        output: match args.get("fpa-output", "sigmoid".to_string())?.as_str() {
+            "sigmoid" => FpaOutput::Sigmoid,
+            "softmax" => FpaOutput::Softmax,
+            other => return Err(format!("--fpa-output: {other:?} is neither sigmoid nor softmax")),
+        },
+        ..FpaConfig::default()
+    };
     let device = device(&args.get("device", "flex".to_string())?)?;
     let json_path: String = args.get("json", "results/sim-table.json".to_string())?;
     let method_names: Vec<String> = args.list("methods", "vanilla,fp-simple,fp-metric,fp-adametric")?;
@@ -93,8 +112,8 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
         );
         for method in methods.iter().copied() {
             let config = TrainConfig {
-                model: ModelConfig { backbone, dim, ..ModelConfig::default() },
-                objective: ObjectiveConfig { method, lambda, margin, ..ObjectiveConfig::default() },
+                model: ModelConfig { backbone, dim, fpa: fpa.clone(), ..ModelConfig::default() },
+                objective: ObjectiveConfig { method, lambda, margin, fp_scope, ..ObjectiveConfig::default() },
                 epochs,
                 seed: *seed,
                 ..TrainConfig::default()

@@ -15,6 +15,7 @@ COMMANDS
               --backbone narm  --fp-share 0.5  --seeds 1,2,3  --epochs 10  --dim 64
               --lambda 0.5  --margin 1.0  --items 300  --listeners 200  --device flex|wgpu
               --methods vanilla,fp-simple,fp-metric,fp-adametric  --decoy-fps false
+              --fp-scope session|user  --fpa-activation relu|tanh  --fpa-output sigmoid|softmax
               --json results/sim-table.json
   ml100k      RecBole's GRU4Rec anchor on MovieLens-100K (leave-one-out, full ranking).
               --file data/ml-100k/ml-100k.inter  --epochs 100  --patience 10  --device flex|wgpu
