@@ -236,11 +236,18 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
     let t0 = Instant::now();
     let mut epoch_secs = Vec::new();
     let mut last = Instant::now();
+    let mut so_far: Vec<EpochLog> = Vec::new();
+    let progress_path = format!("{json_path}.progress");
     let fit = trainer
         .fit_examples(&loo.train, &loo.valid, "NDCG@10", &mut |log| {
             let secs = last.elapsed().as_secs_f64();
             epoch_secs.push(secs);
             last = Instant::now();
+            // A run takes hours here; what it has learnt so far survives an interruption.
+            so_far.push(log.clone());
+            if let Err(e) = write_json(&progress_path, &(&so_far, &epoch_secs)) {
+                eprintln!("(progress not saved: {e})");
+            }
             let v = log.valid.as_ref();
             eprintln!(
                 "epoch {:>3}: loss {:.4}  valid Hit@10 {:.4} NDCG@10 {:.4}  ({secs:.1} s)",
