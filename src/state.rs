@@ -8,7 +8,7 @@ use crate::history::{self, Saved};
 use crate::worker_client::WorkerHandle;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use skipwise_protocol::{BackendKind, Catalog as Kind, EmbeddingMap, FpWeight, Play, Ranked, Recommendations, Request, Response};
+use skipwise_protocol::{BackendKind, Catalog as Kind, EmbeddingMap, FpWeight, Labels, Play, Ranked, Recommendations, Request, Response};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -171,9 +171,9 @@ impl Ctx {
         self.catalog.with(|c| c.as_ref().and_then(|c| c.get(id).cloned()))
     }
 
-    /// Items the visitor skipped (FP by the page's threshold) in this history.
+    /// Items the worker labelled FP in this history (a play still on its way has no label yet).
     pub fn skipped(self) -> Vec<u64> {
-        self.history.with(|h| h.iter().filter(|e| e.fp.unwrap_or(e.play.played_secs < self.skip_secs.get_untracked())).map(|e| e.play.item).collect())
+        self.history.with(|h| h.iter().filter(|e| e.fp == Some(true)).map(|e| e.play.item).collect())
     }
 
     fn saved(self) -> Saved {
@@ -301,7 +301,7 @@ fn on_recommendations(ctx: Ctx, r: Recommendations) {
     ctx.vanilla.update(|old| *old = rows(&r.vanilla, old));
     ctx.weights.set(r.fp_weights);
     ctx.map.set(r.map);
-    if ctx.autopilot.get_untracked() && r.last_fp.is_some() {
+    if ctx.autopilot.get_untracked() && matches!(r.labels, Labels::Play(_)) {
         let persona = ctx.persona.get_untracked();
         let ids = |list: &[Ranked]| list.iter().map(|r| r.item).collect::<Vec<_>>();
         let hit = (crate::autopilot::hit_rate(ctx, &persona, &ids(&r.fp_aware)), crate::autopilot::hit_rate(ctx, &persona, &ids(&r.vanilla)));
@@ -309,8 +309,8 @@ fn on_recommendations(ctx: Ctx, r: Recommendations) {
     }
     ctx.learned.set(r.events);
     ctx.worker_ms.set(r.millis);
-    match r.last_fp {
-        Some(fp) => {
+    match r.labels {
+        Labels::Play(fp) => {
             if let Some(t) = ctx.sent_at.try_update_value(|s| s.pop_front()).flatten() {
                 ctx.latency.set(Some(now_ms() - t));
             }
@@ -330,10 +330,9 @@ fn on_recommendations(ctx: Ctx, r: Recommendations) {
                 ctx.message.set(label);
             }
         }
-        None => {
-            // A fresh start: the worker relearnt the history, so labels follow the threshold.
-            let threshold = ctx.skip_secs.get_untracked();
-            ctx.history.update(|h| h.iter_mut().for_each(|e| e.fp = Some(e.play.played_secs < threshold && e.play.played_secs < e.play.duration_secs)));
+        Labels::Start(labels) => {
+            // A fresh start: the worker relearnt the history under the current threshold.
+            ctx.history.update(|h| h.iter_mut().zip(labels).for_each(|(e, fp)| e.fp = Some(fp)));
             ctx.progress.set(None);
             ctx.models_ready.set(true);
             // Plays made while the models were being rebuilt.

@@ -34,6 +34,9 @@ struct MethodResult {
     per_seed: Vec<BTreeMap<String, f64>>,
     /// FP-AdaMetric's weight distribution in the last epoch, per seed.
     fp_weights: Vec<Option<skipwise_core::train::WeightStats>>,
+    /// The metric term's mean hinge over the last epoch's training steps, per seed (0 for the
+    /// methods without one): how much work the FP term still does once the model has learnt.
+    hinge: Vec<f64>,
 }
 
 fn mean_sd(values: &[f64]) -> (f64, f64) {
@@ -43,7 +46,9 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-const TABLE_KEYS: [&str; 6] = ["HR@10", "MRR@10", "NDCG@10", "HR@20", "MRR@20", "NDCG@20"];
+/// The printed columns; the JSON has every metric. FP@20 (the share of the session's skipped
+/// items back in the top 20; lower is better) shows what the FP objectives do to the FPs themselves.
+const TABLE_KEYS: [&str; 7] = ["HR@10", "MRR@10", "NDCG@10", "HR@20", "MRR@20", "NDCG@20", "FP@20"];
 
 pub fn sim_table(args: &Args) -> Result<(), String> {
     let backbone_name: String = args.get("backbone", "narm".to_string())?;
@@ -98,6 +103,7 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
     .collect();
     let mut per_row: Vec<Vec<Report>> = vec![Vec::new(); rows.len()];
     let mut weights: Vec<Vec<Option<skipwise_core::train::WeightStats>>> = vec![Vec::new(); rows.len()];
+    let mut hinges: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
     let started = Instant::now();
     for seed in &seeds {
         let mut sim = Simulator::new(SimConfig { n_items, n_listeners: listeners, fp_share, decoy_fps, seed: *seed, ..SimConfig::default() });
@@ -130,15 +136,17 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
                 }
                 let report = trainer.evaluate_sessions(&split.test, *keep).map_err(|e| e.to_string())?;
                 eprintln!(
-                    "  {name:<34} best epoch {:>2}/{:<2} test MRR@20 {:.4} HR@20 {:.4} ({:.1} s)",
+                    "  {name:<34} best epoch {:>2}/{:<2} test MRR@20 {:.4} HR@20 {:.4} FP@20 {:.4} ({:.1} s)",
                     fit.best_epoch,
                     fit.epochs.len(),
                     report.get("MRR@20"),
                     report.get("HR@20"),
+                    report.get("FP@20"),
                     t0.elapsed().as_secs_f64()
                 );
                 per_row[i].push(report);
                 weights[i].push(last.as_ref().and_then(|l| l.fp_weights));
+                hinges[i].push(last.as_ref().map_or(f64::NAN, |l| l.metric));
             }
         }
     }
@@ -177,6 +185,7 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
             sd,
             per_seed: per_row[i].iter().map(|r| r.values.clone()).collect(),
             fp_weights: weights[i].clone(),
+            hinge: hinges[i].clone(),
         });
     }
     println!("({:.0} s in all)", started.elapsed().as_secs_f64());

@@ -61,16 +61,22 @@ pub fn train_examples(sessions: &[Session], view: TrainView, scope: FpScope, fp_
 /// Evaluation examples: every positive click that has at least one earlier click in the view is
 /// a target (NOTES §1.5.8: all methods are judged on the same positive-only targets).
 /// `keep_fps_in_prefix` chooses Vanilla's natural input (FPs kept) or the FP-free one.
+/// Each example also carries the session's FPs so far (distinct, oldest first): the model never
+/// sees them as input here, but the metrics ask how many of them come back in the top K.
 pub fn eval_examples(sessions: &[Session], keep_fps_in_prefix: bool) -> Vec<Example> {
     let mut out = Vec::new();
     for s in sessions {
         let mut prefix: Vec<u32> = Vec::new();
+        let mut fps: Vec<u32> = Vec::new();
         for c in &s.clicks {
             if !c.fp && !prefix.is_empty() {
-                out.push(Example { prefix: prefix.clone(), target: c.item, fps: Vec::new(), session: s.id });
+                out.push(Example { prefix: prefix.clone(), target: c.item, fps: fps.clone(), session: s.id });
             }
             if !c.fp || keep_fps_in_prefix {
                 prefix.push(c.item);
+            }
+            if c.fp && !fps.contains(&c.item) {
+                fps.push(c.item);
             }
         }
     }
@@ -286,7 +292,10 @@ mod tests {
         let kept = eval_examples(std::slice::from_ref(&s), true);
         assert_eq!(kept.iter().map(|e| e.target).collect::<Vec<_>>(), vec![2, 4]);
         assert_eq!(kept[1].prefix, vec![1, 2, 3]);
+        // The FPs so far (items 1 and 3) travel with each example, for the FP@K metric.
+        assert_eq!((kept[0].fps.clone(), kept[1].fps.clone()), (vec![1], vec![1, 3]));
         let removed = eval_examples(&[s], false);
+        assert_eq!(removed[0].fps, vec![1, 3]);
         // Item 2 has no positive before it, so only item 4 is a target.
         assert_eq!(removed.len(), 1);
         assert_eq!(removed[0].prefix, vec![2]);

@@ -10,11 +10,35 @@ use std::collections::BTreeMap;
 
 pub const KS: [usize; 5] = [5, 10, 20, 50, 100];
 
+/// Cut-offs of "FP@K": the share of the session's skipped items (FPs so far) that the model
+/// puts back in its top K. Not in the paper; it measures the promise the page makes ("what you
+/// skip stops coming back") directly, where HR/MRR only see the positives. Lower is better.
+pub const FP_KS: [usize; 2] = [10, 20];
+
 /// 0-based ranks of the targets on the device: `[B]`.
 pub fn ranks(scores: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     let [b, n] = scores.dims();
     let target_scores: Tensor<2> = scores.clone().gather(1, targets.reshape([b, 1]));
     scores.greater(target_scores.expand([b, n])).float().sum_dim(1).reshape([b])
+}
+
+/// Per row, how many of its FP items score inside the top K, for each K of [`FP_KS`]: `[B, 2]`.
+/// An item is inside when fewer than K items score strictly higher (ties in its favour, as for
+/// targets); masked FP slots never count.
+pub fn fp_in_top(scores: Tensor<2>, fp_items: Tensor<2, Int>, fp_mask: Tensor<2>) -> Tensor<2> {
+    let [b, n] = scores.dims();
+    let f = fp_items.dims()[1];
+    let fp_scores: Tensor<2> = scores.clone().gather(1, fp_items);
+    let sorted = scores.sort_descending(1);
+    let columns: Vec<Tensor<2>> = FP_KS
+        .iter()
+        .map(|k| {
+            let kth: Tensor<2> = sorted.clone().narrow(1, (*k).min(n) - 1, 1);
+            let inside = fp_scores.clone().greater_equal(kth.expand([b, f])).float() * fp_mask.clone();
+            inside.sum_dim(1)
+        })
+        .collect();
+    Tensor::cat(columns, 1)
 }
 
 /// Running sums of the metrics over many ranks.
@@ -24,6 +48,9 @@ pub struct Accumulator {
     hr: [f64; KS.len()],
     mrr: [f64; KS.len()],
     ndcg: [f64; KS.len()],
+    /// (step, FP) pairs seen, and how many of them were inside each top K of [`FP_KS`].
+    fp_count: usize,
+    fp_hits: [f64; FP_KS.len()],
 }
 
 impl Accumulator {
@@ -38,6 +65,14 @@ impl Accumulator {
         }
     }
 
+    /// One step's FPs: how many there were and how many were inside each top K of [`FP_KS`].
+    pub fn add_fps(&mut self, fps: usize, inside: [f64; FP_KS.len()]) {
+        self.fp_count += fps;
+        for (hits, x) in self.fp_hits.iter_mut().zip(inside) {
+            *hits += x;
+        }
+    }
+
     pub fn merge(&mut self, other: &Accumulator) {
         self.count += other.count;
         for i in 0..KS.len() {
@@ -45,9 +80,11 @@ impl Accumulator {
             self.mrr[i] += other.mrr[i];
             self.ndcg[i] += other.ndcg[i];
         }
+        self.add_fps(other.fp_count, other.fp_hits);
     }
 
-    /// Means, keyed "HR@10", "MRR@10", "NDCG@10", … (0 when nothing was ranked).
+    /// Means, keyed "HR@10", "MRR@10", "NDCG@10", … (0 when nothing was ranked), and "FP@10",
+    /// "FP@20" when any step had FPs (absent otherwise: data without FPs has nothing to report).
     pub fn report(&self) -> Report {
         let n = self.count.max(1) as f64;
         let mut values = BTreeMap::new();
@@ -55,6 +92,11 @@ impl Accumulator {
             values.insert(format!("HR@{k}"), self.hr[i] / n);
             values.insert(format!("MRR@{k}"), self.mrr[i] / n);
             values.insert(format!("NDCG@{k}"), self.ndcg[i] / n);
+        }
+        if self.fp_count > 0 {
+            for (i, k) in FP_KS.iter().enumerate() {
+                values.insert(format!("FP@{k}"), self.fp_hits[i] / self.fp_count as f64);
+            }
         }
         Report { count: self.count, values }
     }
@@ -104,6 +146,28 @@ mod tests {
         let targets: Tensor<1, Int> = Tensor::from_data(TensorData::new(vec![2i64, 1], [2]), &device);
         let r: Vec<f32> = ranks(scores, targets).into_data().try_to_vec().unwrap_or_default();
         assert_eq!(r, vec![1.0, 2.0]);
+    }
+
+    #[test]
+    fn fp_in_top_counts_skipped_items_inside_each_cut_off() {
+        let device = Device::flex();
+        // 30 items scored 29, 28, …, 0 (item i scores 29 − i): item i has rank i.
+        let scores: Vec<f32> = (0..30).map(|i| 29.0 - i as f32).collect();
+        let scores: Tensor<2> = Tensor::from_data(TensorData::new([scores.clone(), scores].concat(), [2, 30]), &device);
+        // Row 0: FPs at ranks 3, 9, 10, 25 → 2 inside the top 10, 3 inside the top 20.
+        // Row 1: one FP at rank 15 and a masked slot holding a top item, which must not count.
+        let items: Tensor<2, Int> = Tensor::from_data(TensorData::new(vec![3i64, 9, 10, 25, 15, 0, 0, 0], [2, 4]), &device);
+        let mask: Tensor<2> = Tensor::from_data(TensorData::new(vec![1f32, 1., 1., 1., 1., 0., 0., 0.], [2, 4]), &device);
+        let inside: Vec<f32> = fp_in_top(scores, items, mask).into_data().try_to_vec().unwrap_or_default();
+        assert_eq!(inside, vec![2.0, 3.0, 0.0, 1.0]);
+        let mut acc = Accumulator::default();
+        acc.add(0);
+        acc.add_fps(4, [2.0, 3.0]);
+        acc.add_fps(1, [0.0, 1.0]);
+        let r = acc.report();
+        assert!((r.get("FP@10") - 2.0 / 5.0).abs() < 1e-12);
+        assert!((r.get("FP@20") - 4.0 / 5.0).abs() < 1e-12);
+        assert!(!Accumulator::default().report().values.contains_key("FP@10"));
     }
 
     #[test]

@@ -4,8 +4,22 @@
 
 use crate::rng::Rng;
 use burn::module::{Module, Param};
-use burn::tensor::activation::{sigmoid, tanh};
+use burn::tensor::activation;
 use burn::tensor::{Device, Tensor, TensorData};
+
+/// σ(x) with its input clamped to ±30. burn computes σ as exp(−log(1 + exp(−x))), which
+/// overflows to ∞ for very negative x, and WGSL promises nothing about ∞ (a shader may treat it as
+/// any value): a browser GPU can turn one large input into a NaN loss. In f32 the clamp moves no
+/// output by more than 1e-13.
+pub fn sigmoid<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    activation::sigmoid(x.clamp(-30.0, 30.0))
+}
+
+/// tanh(x) with its input clamped to ±15, for the same reason as [`sigmoid`] (cubecl guards
+/// WGSL's tanh above +43 only); tanh(±15) is ±1 in f32.
+pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    activation::tanh(x.clamp(-15.0, 15.0))
+}
 
 /// How a weight matrix is initialised.
 #[derive(Clone, Copy, Debug)]
@@ -105,6 +119,19 @@ impl Gru {
 
     /// `x: [B, L, d_in]`, `mask: [B, L]` → all states `[B, L, h]`.
     pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>) -> Tensor<3> {
+        let mut outputs = Vec::with_capacity(x.dims()[1]);
+        self.run(x, mask, |state| outputs.push(state));
+        Tensor::stack(outputs, 1)
+    }
+
+    /// The state after the last step only, `[B, h]` (GRU4Rec needs nothing else; not stacking
+    /// the others saves a `[B, L, h]` tensor and its gradient).
+    pub fn forward_last(&self, x: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
+        self.run(x, mask, |_| ())
+    }
+
+    /// Runs every step, handing each state to `each`; returns the last.
+    fn run(&self, x: Tensor<3>, mask: Tensor<2>, mut each: impl FnMut(Tensor<2>)) -> Tensor<2> {
         let [b, l, d] = x.dims();
         let h = self.hidden;
         let mut gi_all = x.reshape([b * l, d]).matmul(self.w_ih.val());
@@ -113,21 +140,21 @@ impl Gru {
         }
         let gi_all = gi_all.reshape([b, l, 3 * h]);
         let mut state: Tensor<2> = Tensor::zeros([b, h], &gi_all.device());
-        let mut outputs = Vec::with_capacity(l);
         for t in 0..l {
             let gi: Tensor<2> = gi_all.clone().narrow(1, t, 1).reshape([b, 3 * h]);
             let mut gh = state.clone().matmul(self.w_hh.val());
             if let Some(bias) = &self.b_hh {
                 gh = gh + bias.val().unsqueeze_dim(0);
             }
-            let r = sigmoid(gi.clone().narrow(1, 0, h) + gh.clone().narrow(1, 0, h));
-            let z = sigmoid(gi.clone().narrow(1, h, h) + gh.clone().narrow(1, h, h));
+            // Both gates in one σ: half the kernel launches, which is what a step costs on a GPU.
+            let rz = sigmoid(gi.clone().narrow(1, 0, 2 * h) + gh.clone().narrow(1, 0, 2 * h));
+            let (r, z) = (rz.clone().narrow(1, 0, h), rz.narrow(1, h, h));
             let n = tanh(gi.narrow(1, 2 * h, h) + r * gh.narrow(1, 2 * h, h));
             let candidate = n.clone() + z * (state.clone() - n);
             let m: Tensor<2> = mask.clone().narrow(1, t, 1);
             state = state.clone() + (candidate - state) * m;
-            outputs.push(state.clone());
+            each(state.clone());
         }
-        Tensor::stack(outputs, 1)
+        state
     }
 }

@@ -6,7 +6,7 @@
 use crate::batch::{Batch, Example, eval_examples, make_batch, make_batch_padded, train_examples};
 use crate::data::{PAD, Session};
 use crate::error::{Error, Result};
-use crate::metrics::{Accumulator, Report, ranks};
+use crate::metrics::{Accumulator, FP_KS, Report, fp_in_top, ranks};
 use crate::model::{ModelConfig, Recommender};
 use crate::objective::{Loss, ObjectiveConfig, loss};
 use crate::rng::Rng;
@@ -353,15 +353,29 @@ impl Trainer {
         ranks(scores, batch.targets)
     }
 
-    /// Full-ranking metrics over evaluation examples (native, sync reads).
+    /// Full-ranking metrics over evaluation examples (native, sync reads); examples that carry
+    /// FPs also count how many of them come back in the top K (`FP@K`).
     pub fn evaluate(&self, examples: &[Example]) -> Result<Report> {
         self.check_items(examples)?;
+        let read = |t: Tensor<1>| -> Result<Vec<f32>> {
+            let data = t.try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
+            data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
+        };
         let mut acc = Accumulator::default();
         for chunk in examples.chunks(self.config.eval_batch) {
             let refs: Vec<&Example> = chunk.iter().collect();
-            let data = self.rank_tensor(&refs).try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
-            for r in data.try_to_vec::<f32>().unwrap_or_default() {
+            let device = self.plain_device();
+            let model = self.model.valid();
+            let batch = make_batch(&refs, self.config.max_len, model.needs_graph(), &device);
+            let scores = model.scores(model.encode(&batch));
+            for r in read(ranks(scores.clone(), batch.targets.clone()))? {
                 acc.add(r as usize);
+            }
+            if chunk.iter().any(|e| !e.fps.is_empty()) {
+                let inside = read(fp_in_top(scores, batch.fp_items, batch.fp_mask).reshape([chunk.len() * FP_KS.len()]))?;
+                for (e, row) in chunk.iter().zip(inside.chunks(FP_KS.len())) {
+                    acc.add_fps(e.fps.len(), [row[0] as f64, row[1] as f64]);
+                }
             }
         }
         Ok(acc.report())

@@ -102,13 +102,23 @@ pub struct EmbeddingMap {
     pub session: Option<[f32; 2]>,
 }
 
+/// Which events a [`Recommendations`] answer labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Labels {
+    /// After a start: every play of the relearnt history, in order (`true` = FP).
+    Start(Vec<bool>),
+    /// After one new play: its label.
+    Play(bool),
+}
+
 /// Both models' view of the session after an event (or after a start).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recommendations {
     /// Events the models have learnt from so far in this history.
     pub events: u32,
-    /// The FP label the model's rule gave the last event (None after a start).
-    pub last_fp: Option<bool>,
+    /// The FP labels the worker's rule gave the events this answer is about. The page never
+    /// labels plays itself: one rule (the core's `FpRule`), one place.
+    pub labels: Labels,
     /// FP-AdaMetric's top 10.
     pub fp_aware: Vec<Ranked>,
     /// Vanilla's top 10 (FPs kept as positives, in training and in its input).
@@ -176,7 +186,7 @@ mod tests {
             Response::Loss { step: 3, loss: 1.5, millis: 2.0 },
             Response::Recommendations(Recommendations {
                 events: 2,
-                last_fp: Some(true),
+                labels: Labels::Play(true),
                 fp_aware: vec![Ranked { item: 7, score: 0.5 }],
                 vanilla: vec![],
                 fp_weights: vec![FpWeight { item: 3, weight: 0.25 }],

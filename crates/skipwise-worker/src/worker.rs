@@ -12,7 +12,7 @@ use skipwise_core::burn::tensor::Device;
 use skipwise_core::online::OnlineLearner;
 use skipwise_core::train::top_k;
 use skipwise_core::weights::{self, Weights};
-use skipwise_protocol::{BackendKind, EmbeddingMap, FpWeight, Play, Ranked, Recommendations, Request, Response};
+use skipwise_protocol::{BackendKind, EmbeddingMap, FpWeight, Labels, Play, Ranked, Recommendations, Request, Response};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -146,12 +146,13 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
                 let weights = Player::warm_text(&read_weights(&player.fp_aware).await?, &read_weights(&player.vanilla).await?);
                 post(&Response::WarmWeights { catalog, warm_steps, weights });
             }
+            let mut labels = Vec::with_capacity(history.len());
             for (i, play) in history.iter().enumerate() {
                 post(&Response::Progress { what: "Learning your history".into(), done: steps + i as u32, total });
-                learn(&mut player, play, on_gpu).await?;
+                labels.push(learn(&mut player, play, on_gpu).await?);
             }
             post(&Response::Progress { what: "Ready".into(), done: total, total });
-            let recs = recommendations(&mut player, None, t0).await?;
+            let recs = recommendations(&mut player, Labels::Start(labels), t0).await?;
             state.borrow_mut().player = Some(player);
             post(&Response::Recommendations(recs));
             Ok(())
@@ -180,7 +181,7 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             let result = async {
                 player.set_skip_secs(skip_secs).map_err(|e| Failure::Error(e.to_string()))?;
                 let fp = learn(&mut player, &play, on_gpu).await?;
-                Ok::<_, Failure>(recommendations(&mut player, Some(fp), t0).await?)
+                Ok::<_, Failure>(recommendations(&mut player, Labels::Play(fp), t0).await?)
             }
             .await;
             state.borrow_mut().player = Some(player);
@@ -294,7 +295,7 @@ async fn embedding_map(player: &mut Player) -> Result<Option<EmbeddingMap>, Stri
     Ok(Some(EmbeddingMap { items, session }))
 }
 
-async fn recommendations(player: &mut Player, last_fp: Option<bool>, t0: f64) -> Result<Recommendations, String> {
+async fn recommendations(player: &mut Player, labels: Labels, t0: f64) -> Result<Recommendations, String> {
     let exclude = player.exclude();
     let fp_aware = top(&player.fp_aware, &exclude).await?;
     let vanilla = top(&player.vanilla, &exclude).await?;
@@ -310,5 +311,5 @@ async fn recommendations(player: &mut Player, last_fp: Option<bool>, t0: f64) ->
             .collect()
     };
     let map = embedding_map(player).await?;
-    Ok(Recommendations { events: player.events, last_fp, fp_aware, vanilla, fp_weights, map, millis: now() - t0 })
+    Ok(Recommendations { events: player.events, labels, fp_aware, vanilla, fp_weights, map, millis: now() - t0 })
 }

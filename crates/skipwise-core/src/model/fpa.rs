@@ -7,10 +7,10 @@
 //! dislike"; `Softmax` over the FP set turns the expectation itself into learned attention, which
 //! is a different method, kept for the ablation. Either way the weights are masked to real FPs.
 
-use crate::nn::{Dense, Init};
+use crate::nn::{Dense, Init, sigmoid, tanh};
 use crate::rng::Rng;
 use burn::module::Module;
-use burn::tensor::activation::{relu, sigmoid, softmax, tanh};
+use burn::tensor::activation::{relu, softmax};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 

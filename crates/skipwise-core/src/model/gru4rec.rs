@@ -24,9 +24,7 @@ impl Gru4Rec {
 
     /// `emb: [B, L, d]` (already masked), `mask: [B, L]` → `e_seq: [B, d]`.
     pub fn forward(&self, emb: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
-        let [b, l, _] = emb.dims();
-        let states = self.gru.forward(self.dropout.forward(emb), mask);
-        let last: Tensor<2> = states.narrow(1, l - 1, 1).reshape([b, self.gru.hidden]);
-        self.dense.forward2(last)
+        // Left padding: the last step's state is the state after the session's last item.
+        self.dense.forward2(self.gru.forward_last(self.dropout.forward(emb), mask))
     }
 }

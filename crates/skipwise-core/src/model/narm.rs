@@ -4,11 +4,10 @@
 //! Attention weights are `v · σ(A1 h_j + A2 h_t)` over real positions, without a softmax, as in
 //! RecBole (the Theano original normalises them; RecBole's reading is the one the anchors use).
 
-use crate::nn::{Dense, Gru, Init};
+use crate::nn::{Dense, Gru, Init, sigmoid};
 use crate::rng::Rng;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
-use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
 #[derive(Module, Debug)]

@@ -2,10 +2,9 @@
 //! attention of every position on the last one, `W[s_g; v_n]`.
 
 use crate::batch::GraphBatch;
-use crate::nn::{Dense, Init, param1};
+use crate::nn::{Dense, Init, param1, sigmoid, tanh};
 use crate::rng::Rng;
 use burn::module::{Module, Param};
-use burn::tensor::activation::{sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 
 #[derive(Module, Debug)]

@@ -2,10 +2,9 @@
 //! item and the session mean, `m_a = Σ α_i x_i + m_s` (the official code adds `m_s` too), then
 //! `tanh(MLP_a m_a) ⊙ tanh(MLP_b x_t)`.
 
-use crate::nn::{Dense, Init, param1};
+use crate::nn::{Dense, Init, param1, sigmoid, tanh};
 use crate::rng::Rng;
 use burn::module::{Module, Param};
-use burn::tensor::activation::{sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 
 #[derive(Module, Debug)]
