@@ -9,10 +9,11 @@ let server;
 before(async () => { server = await serve(DIST); });
 after(async () => { await server.close(); });
 
-// Chromium's software WebGPU (SwiftShader) returns a NaN loss after a few dozen steps of this
-// model, deterministically (native Flex and wgpu on lavapipe do not); the page then restarts its
-// worker on the CPU and says why. So with WebGPU on, the test first proves that at least 10 steps
-// ran on WebGPU with the loss going down, and accepts that later steps may run on the CPU.
+// With WebGPU on, the adapter is Chromium's SwiftShader (a CPU emulation, ~2.5 s per step
+// here). Should a step ever give a non-finite loss there, the page restarts its worker on the CPU
+// and says why (until σ/tanh were clamped, exp overflow did so at step 55). So the test first
+// proves that at least 10 steps ran on WebGPU with the loss going down, and accepts a stated
+// fallback for the later ones.
 const GPU_FALLBACK = /^Backend: CPU \(WebGPU unavailable: WebGPU failed: .+ at training step \d+\)/;
 
 const lossesOf = async (page) => (await page.getByRole('list', { name: 'Training loss' }).getByRole('listitem').allTextContents())
@@ -22,7 +23,7 @@ for (const mode of [
   { name: 'WebGPU on', webgpu: true, backend: /^Backend: WebGPU \(.+\)/ },
   { name: 'WebGPU off (CPU fallback)', webgpu: false, backend: /^Backend: CPU \(WebGPU unavailable: .+\)/ },
 ]) {
-  test(`trains with ${mode.name}`, { timeout: 600_000 }, async () => {
+  test(`trains with ${mode.name}`, { timeout: 2_400_000 }, async () => {
     const browser = await launch({ webgpu: mode.webgpu });
     try {
       const page = await browser.newPage();
@@ -45,13 +46,13 @@ for (const mode of [
       await page.waitForFunction(() => {
         const b = [...document.querySelectorAll('button')].find((x) => x.textContent.trim() === 'Train');
         return b && !b.disabled;
-      }, null, { timeout: 400_000 });
+      }, null, { timeout: 1_500_000 });
       const backend = (await page.locator('#backend').textContent()).trim();
       assert.ok(mode.backend.test(backend) || (mode.webgpu && GPU_FALLBACK.test(backend)), `backend line: ${backend}`);
       await train.click();
       const items = page.getByRole('list', { name: 'Training loss' }).getByRole('listitem');
       // Wait for the whole run: the status says "Trained N steps" when the worker is done.
-      await page.getByRole('status').filter({ hasText: /^Trained \d+ steps/ }).waitFor({ timeout: 300_000 });
+      await page.getByRole('status').filter({ hasText: /^Trained \d+ steps/ }).waitFor({ timeout: 600_000 });
       const texts = await items.allTextContents();
       const losses = await lossesOf(page);
       assert.ok(losses.length >= 10, `only ${losses.length} losses`);
