@@ -1,6 +1,6 @@
 //! The page's layout. State and actions live in `state`; this file only arranges widgets.
 
-use crate::state::{self, Ctx, Row, SPEEDS, STEPS_PER_CLICK, WARM_STEPS};
+use crate::state::{self, Ctx, Row, SPEEDS, STEPS_PER_CLICK};
 use crate::tour::Tour;
 use leptos::ev;
 use leptos::prelude::*;
@@ -433,10 +433,11 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
             <h2 id="hood-heading">"Under the hood"</h2>
             <p class="hint">
                 {format!(
-                    "Both models are STAMP (d = 32) trained in a Web Worker: {WARM_STEPS} warm-start steps on simulated listeners \
+                    "Both models are STAMP (d = 32) trained in a Web Worker: {} warm-start steps on simulated listeners \
                      (cached in IndexedDB, so a reload skips them), then two steps per play on your session plus replay. \
                      \"Train\" runs {STEPS_PER_CLICK} more steps. The list shows FP-AdaMetric's loss after each step. \
-                     Export saves your history with the warm-start weights; Reset clears both."
+                     Export saves your history with the warm-start weights; Reset clears both.",
+                    state::warm_steps()
                 )}
             </p>
             <div class="controls">

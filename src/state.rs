@@ -265,7 +265,7 @@ pub fn start_models(ctx: Ctx) {
     let plays: Vec<Play> = ctx.history.with_untracked(|h| h.iter().map(|e| e.play).collect());
     ctx.synced.set_value(plays.len());
     ctx.sent_at.update_value(|s| s.clear());
-    ctx.progress.set(Some(("Looking for cached weights".into(), 0, WARM_STEPS + plays.len() as u32)));
+    ctx.progress.set(Some(("Looking for cached weights".into(), 0, warm_steps() + plays.len() as u32)));
     spawn_local(async move {
         let warm = match crate::cache::get(&warm_key(kind)).await {
             Ok(w) => w,
@@ -277,14 +277,32 @@ pub fn start_models(ctx: Ctx) {
         // The visitor may have switched catalogs while the cache answered.
         if ctx.kind.get_untracked() == kind {
             let skip_secs = ctx.skip_secs.get_untracked();
-            ctx.send(Request::Start { catalog: kind, skip_secs, warm_steps: WARM_STEPS, history: plays, warm });
+            ctx.send(Request::Start { catalog: kind, skip_secs, warm_steps: warm_steps(), history: plays, warm });
         }
     });
 }
 
 /// Cache key of a catalog's warm-start weights; a new warm-start length is a new key.
 fn warm_key(kind: Kind) -> String {
-    format!("{}-{WARM_STEPS}-v1", kind.name())
+    format!("{}-{}-v1", kind.name(), warm_steps())
+}
+
+/// The warm-start length: [`WARM_STEPS`], or `?warm=N` (1–2000) from the page's address. A short
+/// warm start shows what the models know before they have seen much, and keeps the browser
+/// tests on a software WebGPU adapter (seconds per step) within minutes.
+pub fn warm_steps() -> u32 {
+    let search = js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|l| js_sys::Reflect::get(&l, &"search".into()))
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default();
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("warm="))
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| (1..=2000).contains(n))
+        .unwrap_or(WARM_STEPS)
 }
 
 fn on_warm_weights(ctx: Ctx, catalog: Kind, warm_steps: u32, weights: String) {

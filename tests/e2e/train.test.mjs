@@ -29,7 +29,9 @@ for (const mode of [
       const page = await browser.newPage();
       const errors = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
+      // A 20-step warm start (`?warm=20`): the loss from scratch, then Train, without the
+      // 150-step warm start that takes SwiftShader six minutes or more.
+      await page.goto(`${server.url}?warm=20`);
       await page.getByRole('heading', { name: 'Skipwise' }).waitFor();
       await page.locator('#backend').filter({ hasText: mode.backend }).waitFor({ timeout: 120_000 });
       // Ten warm-start steps on the backend the page named first.
