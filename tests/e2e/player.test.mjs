@@ -52,7 +52,8 @@ for (const mode of [{ name: 'WebGPU on', webgpu: true }, { name: 'WebGPU off (CP
       const page = await browser.newPage();
       const errors = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
+      // On SwiftShader the full 150-step warm start alone takes 6–15 min: the WebGPU run uses 60.
+      await page.goto(mode.webgpu ? `${server.url}?warm=60` : server.url);
       await waitForModels(page);
       const initial = await genres(page, 'Recommendations');
       // The skipped genre: the one the cold-start list offers most; the played one: another.
