@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod catalog;
+pub mod history;
+
 /// Simulated-session steps (batches of 64) each model trains before the player opens. Fewer
 /// leave the lists close to random: FP-AdaMetric's HR@10 on the catalog's simulated sessions is
 /// 0.15 after 30 steps, 0.69 after 100, 0.85 after 150 (the worker's test pins it).
