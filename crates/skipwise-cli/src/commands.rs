@@ -10,7 +10,8 @@ use skipwise_core::batch::FpScope;
 use skipwise_core::model::{Backbone, FpaActivation, FpaConfig, FpaOutput, ModelConfig};
 use skipwise_core::objective::{Method, ObjectiveConfig};
 use skipwise_core::sim::{SimConfig, Simulator};
-use skipwise_core::train::{EpochLog, TrainConfig, Trainer};
+use skipwise_core::checkpoint::Checkpoint;
+use skipwise_core::train::{EpochLog, FitProgress, TrainConfig, Trainer};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -193,27 +194,68 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
 }
 
 fn write_json<T: Serialize>(path: &str, value: &T) -> Result<(), String> {
-    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
-    // Write beside, then rename: an interrupted run never leaves a half-written result.
-    let tmp = format!("{path}.tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("{tmp}: {e}"))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{path}: {e}"))?;
+    write_text(path, serde_json::to_string_pretty(value).map_err(|e| e.to_string())?)?;
     eprintln!("wrote {path}");
     Ok(())
 }
 
+/// Writes beside, then renames: an interrupted run never leaves a half-written file.
+fn write_text(path: &str, text: String) -> Result<(), String> {
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, text).map_err(|e| format!("{tmp}: {e}"))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{path}: {e}"))
+}
+
+/// What `ml100k` writes after every epoch: the training run and the seconds each epoch took.
+#[derive(Serialize, serde::Deserialize)]
+struct AnchorCheckpoint {
+    run: Checkpoint,
+    epoch_secs: Vec<f64>,
+}
+
+/// Reads `path` if it holds a checkpoint of a run with this configuration (epochs and patience
+/// may differ: they only say how far to go); `None` when there is no file.
+fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize) -> Result<Option<AnchorCheckpoint>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{path}: {e}")),
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{path}:{}: not a checkpoint: {e}", e.line()))?;
+    let epoch_secs: Vec<f64> = serde_json::from_value(value.get("epoch_secs").cloned().unwrap_or_default())
+        .map_err(|e| format!("{path}: field `epoch_secs`: {e}"))?;
+    let run_text = value.get("run").map(|r| r.to_string()).ok_or_else(|| format!("{path}: field `run` is missing"))?;
+    let run = Checkpoint::parse(&run_text, path).map_err(|e| e.to_string())?;
+    let comparable = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
+    if comparable(&run.config) != comparable(config) || run.n_rows != n_rows {
+        return Err(format!(
+            "{path}: written by a run with another configuration or data; delete it or pass --fresh true to start over"
+        ));
+    }
+    Ok(Some(AnchorCheckpoint { run, epoch_secs }))
+}
+
 pub fn ml100k(args: &Args) -> Result<(), String> {
     let file: String = args.get("file", "data/ml-100k/ml-100k.inter".to_string())?;
-    let epochs: usize = args.get("epochs", 100)?;
+    let epochs: usize = args.get("epochs", 500)?;
     let patience: usize = args.get("patience", 10)?;
     let seed: u64 = args.get("seed", 2020)?;
     let batch: usize = args.get("batch", 4096)?;
+    // RecBole's default `valid_metric`.
+    let monitor: String = args.get("monitor", "MRR@10".to_string())?;
     let device = device(&args.get("device", "flex".to_string())?)?;
     let json_path: String = args.get("json", "results/ml100k-anchor.json".to_string())?;
+    // Beside the data (git-ignored): a few MB of weights and Adam's moments.
+    let ckpt_path: String = args.get("checkpoint", "data/ml100k-anchor.ckpt.json".to_string())?;
+    let fresh: bool = args.get("fresh", false)?;
     args.finish()?;
+    if !skipwise_core::metrics::Accumulator::default().report().values.contains_key(&monitor) {
+        return Err(format!("--monitor: {monitor:?} is not a metric (HR@10, MRR@10, NDCG@10, …)"));
+    }
     let reader = std::fs::File::open(&file)
         .map_err(|e| format!("{file}: {e} (run ./scripts/fetch-data first)"))?;
     let events = skipwise_core::movielens::read_inter(std::io::BufReader::new(reader), &file).map_err(|e| e.to_string())?;
@@ -228,7 +270,8 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
         loo.train.len()
     );
     // RecBole's GRU4Rec on ml-100k (docs' sequential quick start): emb 64, hidden 128,
-    // dropout 0.3, max length 50, full-softmax CE, Adam 1e-3, batch 4096, all ratings positive.
+    // dropout 0.3, max length 50, full-softmax CE, Adam 1e-3, batch 4096, all ratings positive,
+    // early stopping after 10 epochs without a better validation MRR@10.
     let config = TrainConfig {
         model: ModelConfig { backbone: Backbone::Gru4Rec, dim: 64, hidden: 128, dropout_emb: 0.3, ..ModelConfig::default() },
         objective: ObjectiveConfig { method: Method::Vanilla, ..ObjectiveConfig::default() },
@@ -241,49 +284,79 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
         eval_batch: 1024,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(config, items.len() + 1, &device).map_err(|e| e.to_string())?;
+    let n_rows = items.len() + 1;
+    // A run takes hours on two cores: it goes on from the last epoch a previous run finished.
+    let saved = if fresh { None } else { read_anchor_checkpoint(&ckpt_path, &config, n_rows)? };
+    let (mut trainer, progress, mut epoch_secs) = match saved {
+        Some(AnchorCheckpoint { run, epoch_secs }) => {
+            eprintln!("{ckpt_path}: resuming after epoch {}", run.epochs_done());
+            let (mut trainer, progress) = Trainer::resume(run, &device).map_err(|e| format!("{ckpt_path}: {e}"))?;
+            trainer.config.epochs = epochs;
+            trainer.config.patience = patience;
+            (trainer, progress, epoch_secs)
+        }
+        None => (Trainer::new(config, n_rows, &device).map_err(|e| e.to_string())?, FitProgress::default(), Vec::new()),
+    };
     let t0 = Instant::now();
-    let mut epoch_secs = Vec::new();
     let mut last = Instant::now();
-    let mut so_far: Vec<EpochLog> = Vec::new();
     let progress_path = format!("{json_path}.progress");
     let fit = trainer
-        .fit_examples(&loo.train, &loo.valid, "NDCG@10", &mut |log| {
+        .fit_from(&loo.train, &loo.valid, &monitor, progress, &mut |log, trainer, progress| {
             let secs = last.elapsed().as_secs_f64();
             epoch_secs.push(secs);
-            last = Instant::now();
-            // A run takes hours here; what it has learnt so far survives an interruption.
-            so_far.push(log.clone());
-            if let Err(e) = write_json(&progress_path, &(&so_far, &epoch_secs)) {
+            let saved = trainer
+                .checkpoint(progress)
+                .map_err(|e| e.to_string())
+                .and_then(|run| serde_json::to_string(&AnchorCheckpoint { run, epoch_secs: epoch_secs.clone() }).map_err(|e| e.to_string()))
+                .and_then(|text| write_text(&ckpt_path, text));
+            if let Err(e) = saved {
+                eprintln!("(checkpoint not saved: {e})");
+            }
+            if let Err(e) = write_json(&progress_path, &(&progress.logs, &epoch_secs)) {
                 eprintln!("(progress not saved: {e})");
             }
             let v = log.valid.as_ref();
             eprintln!(
-                "epoch {:>3}: loss {:.4}  valid Hit@10 {:.4} NDCG@10 {:.4}  ({secs:.1} s)",
+                "epoch {:>3}: loss {:.4}  valid Hit@10 {:.4} MRR@10 {:.4} NDCG@10 {:.4}  ({secs:.1} s)",
                 log.epoch,
                 log.loss,
                 v.map(|r| r.get("HR@10")).unwrap_or(f64::NAN),
+                v.map(|r| r.get("MRR@10")).unwrap_or(f64::NAN),
                 v.map(|r| r.get("NDCG@10")).unwrap_or(f64::NAN)
             );
+            last = Instant::now();
         })
         .map_err(|e| e.to_string())?;
     let test = trainer.evaluate(&loo.test).map_err(|e| e.to_string())?;
     let per_epoch = epoch_secs.iter().sum::<f64>() / epoch_secs.len().max(1) as f64;
-    println!("\nMovieLens-100K, GRU4Rec, RecBole protocol (LOO, full ranking), best epoch {}", fit.best_epoch);
+    println!("\nMovieLens-100K, GRU4Rec, RecBole protocol (LOO, full ranking), best epoch {} of {}", fit.best_epoch, fit.epochs.len());
     println!("{:<10} {:>9} {:>9} {:>9}", "", "Hit@10", "MRR@10", "NDCG@10");
     println!("{:<10} {:>9.4} {:>9.4} {:>9.4}", "Skipwise", test.get("HR@10"), test.get("MRR@10"), test.get("NDCG@10"));
     println!("{:<10} {:>9.4} {:>9.4} {:>9.4}", "RecBole", 0.1103, 0.0337, 0.0513);
-    println!("{per_epoch:.1} s per epoch on this machine; {:.0} s in all", t0.elapsed().as_secs_f64());
+    println!("{per_epoch:.1} s per epoch on this machine; {:.0} s in this process", t0.elapsed().as_secs_f64());
     #[derive(Serialize)]
     struct Anchor<'a> {
         test: &'a Report,
         recbole: BTreeMap<&'static str, f64>,
         best_epoch: usize,
+        monitor: &'a str,
         seconds_per_epoch: f64,
+        epoch_secs: &'a [f64],
         epochs: &'a [EpochLog],
     }
     let recbole = BTreeMap::from([("HR@10", 0.1103), ("MRR@10", 0.0337), ("NDCG@10", 0.0513)]);
-    write_json(&json_path, &Anchor { test: &test, recbole, best_epoch: fit.best_epoch, seconds_per_epoch: per_epoch, epochs: &fit.epochs })
+    write_json(
+        &json_path,
+        &Anchor {
+            test: &test,
+            recbole,
+            best_epoch: fit.best_epoch,
+            monitor: &monitor,
+            seconds_per_epoch: per_epoch,
+            epoch_secs: &epoch_secs,
+            epochs: &fit.epochs,
+        },
+    )
 }
 
 /// Writes the page's demo catalogs (`www/catalog/music.json`, `movies.json`).

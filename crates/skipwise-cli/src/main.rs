@@ -18,7 +18,9 @@ COMMANDS
               --fp-scope session|user  --fpa-activation relu|tanh  --fpa-output sigmoid|softmax
               --json results/sim-table.json
   ml100k      RecBole's GRU4Rec anchor on MovieLens-100K (leave-one-out, full ranking).
-              --file data/ml-100k/ml-100k.inter  --epochs 100  --patience 10  --device flex|wgpu
+              --file data/ml-100k/ml-100k.inter  --epochs 500  --patience 10  --monitor MRR@10
+              --device flex|wgpu  --checkpoint data/ml100k-anchor.ckpt.json  --fresh false
+              Writes a checkpoint after every epoch and goes on from it when run again.
   catalog     Writes the page's demo catalogs (invented titles over the simulator's items).
               --out www/catalog
   help        This text.
@@ -26,6 +28,13 @@ COMMANDS
 Get MovieLens-100K first with ./scripts/fetch-data (it is not redistributable, so never committed).";
 
 fn main() {
+    // burn materialises a loaded optimiser state (a resumed checkpoint) on its default device
+    // before the next step moves it to the training device: keep that default on the CPU rather
+    // than a GPU opened for nothing (or missing). `--device wgpu` still trains on wgpu.
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: nothing else runs yet; no other thread can read the environment concurrently.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
+    }
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = argv.split_first() else {
         println!("{HELP}");

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod catalog;
+pub mod checkpoint;
 pub mod data;
 pub mod error;
 pub mod metrics;

@@ -15,6 +15,15 @@ impl Rng {
         Self { state: seed ^ 0x9E37_79B9_7F4A_7C15 }
     }
 
+    /// The generator's whole state (a checkpoint saves it, [`Rng::from_state`] restores it).
+    pub fn state(&self) -> u64 {
+        self.state
+    }
+
+    pub fn from_state(state: u64) -> Self {
+        Self { state }
+    }
+
     /// A new generator whose stream is independent of this one's (for sub-tasks).
     pub fn fork(&mut self, salt: u64) -> Self {
         Self::new(self.next_u64() ^ salt.wrapping_mul(0xD1B5_4A32_D192_ED03))

@@ -156,13 +156,32 @@ pub fn read_scalar(t: Tensor<1>) -> Result<f32> {
         .ok_or_else(|| Error::Backend("empty scalar".into()))
 }
 
+/// The best validation result of a fit so far, with the model that gave it.
+#[derive(Clone, Debug)]
+pub struct Best {
+    pub score: f64,
+    pub epoch: usize,
+    pub model: Recommender,
+    pub report: Report,
+}
+
+/// Where a fit stands between epochs. [`Trainer::fit_from`] starts from one, so a run that
+/// outlasts its process can go on from a [`crate::checkpoint::Checkpoint`].
+#[derive(Clone, Debug, Default)]
+pub struct FitProgress {
+    pub logs: Vec<EpochLog>,
+    pub best: Option<Best>,
+    /// Early stopping has fired: a resumed fit trains no further epoch.
+    pub stopped: bool,
+}
+
 pub struct Trainer {
     pub config: TrainConfig,
     pub model: Recommender,
-    optim: ModuleOptimizer,
+    pub(crate) optim: ModuleOptimizer,
     /// The autodiff device training runs on.
     device: Device,
-    rng: Rng,
+    pub(crate) rng: Rng,
 }
 
 impl Trainer {
@@ -291,13 +310,29 @@ impl Trainer {
         monitor: &str,
         on_epoch: &mut dyn FnMut(&EpochLog),
     ) -> Result<FitReport> {
+        self.fit_from(examples, valid_examples, monitor, FitProgress::default(), &mut |log, _, _| on_epoch(log))
+    }
+
+    /// As [`Self::fit_examples`], going on from `progress` (a fresh one, or a resumed
+    /// checkpoint's); `on_epoch` sees each epoch's log, the trainer and the progress after it
+    /// (enough to write a checkpoint).
+    pub fn fit_from(
+        &mut self,
+        examples: &[Example],
+        valid_examples: &[Example],
+        monitor: &str,
+        mut progress: FitProgress,
+        on_epoch: &mut dyn FnMut(&EpochLog, &Trainer, &FitProgress),
+    ) -> Result<FitReport> {
         if examples.is_empty() {
             return Err(Error::Empty("no training step: every session has fewer than 2 usable clicks".into()));
         }
         self.check_items(examples)?;
-        let mut logs = Vec::new();
-        let mut best: Option<(f64, usize, Recommender, Report)> = None;
-        for epoch in 1..=self.config.epochs {
+        let first = progress.logs.len() + 1;
+        for epoch in first..=self.config.epochs {
+            if progress.stopped {
+                break;
+            }
             let (mut sum, mut sum_nll, mut sum_metric, mut n) = (0f64, 0f64, 0f64, 0usize);
             let mut stats = WeightStats::default();
             let mut have_stats = false;
@@ -323,33 +358,39 @@ impl Trainer {
                 valid: report.clone(),
                 fp_weights: have_stats.then_some(stats),
             };
-            on_epoch(&log);
-            logs.push(log);
-            let Some(report) = report else { continue };
-            let score = report.get(monitor);
-            let improved = best.as_ref().is_none_or(|(s, ..)| score > *s);
-            if improved {
-                best = Some((score, epoch, self.model.clone(), report));
-            } else if best.as_ref().is_some_and(|(_, e, ..)| epoch - e >= self.config.patience) {
-                break;
+            if let Some(report) = report {
+                let score = report.get(monitor);
+                if progress.best.as_ref().is_none_or(|b| score > b.score) {
+                    progress.best = Some(Best { score, epoch, model: self.model.clone(), report });
+                } else if progress.best.as_ref().is_some_and(|b| epoch - b.epoch >= self.config.patience) {
+                    progress.stopped = true;
+                }
             }
+            progress.logs.push(log);
+            on_epoch(&progress.logs[progress.logs.len() - 1], self, &progress);
         }
-        let (best_epoch, best_valid) = match best {
-            Some((_, e, model, report)) => {
-                self.model = model;
-                (e, Some(report))
+        let (best_epoch, best_valid) = match progress.best {
+            Some(b) => {
+                self.model = b.model;
+                (b.epoch, Some(b.report))
             }
-            None => (logs.len(), None),
+            None => (progress.logs.len(), None),
         };
-        Ok(FitReport { epochs: logs, best_epoch, best_valid })
+        Ok(FitReport { epochs: progress.logs, best_epoch, best_valid })
+    }
+
+    /// Scores of every catalog row for a batch of examples under the inference model (no
+    /// autodiff), with the batch they came from.
+    fn eval_scores(&self, examples: &[&Example]) -> (Tensor<2>, Batch) {
+        let device = self.plain_device();
+        let model = self.model.valid();
+        let batch = make_batch(examples, self.config.max_len, model.needs_graph(), &device);
+        (model.scores(model.encode(&batch)), batch)
     }
 
     /// Ranks of the batch targets under the current model (no autodiff).
     pub fn rank_tensor(&self, examples: &[&Example]) -> Tensor<1> {
-        let device = self.plain_device();
-        let model = self.model.valid();
-        let batch = make_batch(examples, self.config.max_len, model.needs_graph(), &device);
-        let scores = model.scores(model.encode(&batch));
+        let (scores, batch) = self.eval_scores(examples);
         ranks(scores, batch.targets)
     }
 
@@ -364,17 +405,18 @@ impl Trainer {
         let mut acc = Accumulator::default();
         for chunk in examples.chunks(self.config.eval_batch) {
             let refs: Vec<&Example> = chunk.iter().collect();
-            let device = self.plain_device();
-            let model = self.model.valid();
-            let batch = make_batch(&refs, self.config.max_len, model.needs_graph(), &device);
-            let scores = model.scores(model.encode(&batch));
+            let (scores, batch) = self.eval_scores(&refs);
             for r in read(ranks(scores.clone(), batch.targets.clone()))? {
                 acc.add(r as usize);
             }
             if chunk.iter().any(|e| !e.fps.is_empty()) {
                 let inside = read(fp_in_top(scores, batch.fp_items, batch.fp_mask).reshape([chunk.len() * FP_KS.len()]))?;
                 for (e, row) in chunk.iter().zip(inside.chunks(FP_KS.len())) {
-                    acc.add_fps(e.fps.len(), [row[0] as f64, row[1] as f64]);
+                    let mut counts = [0.0; FP_KS.len()];
+                    for (c, x) in counts.iter_mut().zip(row) {
+                        *c = *x as f64;
+                    }
+                    acc.add_fps(e.fps.len(), counts);
                 }
             }
         }

@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::Recommender;
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -59,8 +59,27 @@ pub fn read_sync(model: &Recommender) -> Result<Weights> {
     Ok(w)
 }
 
+struct Ids(Vec<u64>);
+
+impl ModuleVisitor for Ids {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.id.val());
+    }
+}
+
+/// Every float parameter's id, in the module's visiting order (the order of [`Weights`]). Adam's
+/// state is keyed by these ids, so a resumed run gives them back to its fresh model
+/// ([`load_with_ids`]).
+pub fn param_ids(model: &Recommender) -> Vec<u64> {
+    let mut ids = Ids(Vec::new());
+    model.visit(&mut ids);
+    ids.0
+}
+
 struct Assign<'a> {
     weights: &'a Weights,
+    /// Ids to give the parameters (a resumed run), or none to keep the model's own.
+    ids: Option<&'a [u64]>,
     next: usize,
     error: Option<String>,
 }
@@ -85,16 +104,36 @@ impl ModuleMapper for Assign<'_> {
             return param;
         }
         let values = values.clone();
-        param.map(move |old| {
+        let mut param = param.map(move |old| {
             let t = Tensor::<D>::from_data(TensorData::new(values, wanted), &old.device());
             if old.is_require_grad() { t.require_grad() } else { t }
-        })
+        });
+        if let Some(id) = self.ids.and_then(|ids| ids.get(i)) {
+            param.id = ParamId::from(*id);
+        }
+        param
     }
 }
 
 /// `model` with `weights` written in; a typed error (and no change) when they do not fit.
 pub fn load(model: Recommender, weights: &Weights) -> Result<Recommender> {
-    let mut check = Assign { weights, next: 0, error: None };
+    assign(model, weights, None)
+}
+
+/// As [`load`], and the parameters take the ids `ids` (from [`param_ids`] of the model that was
+/// saved), so that an optimiser state saved with that model applies to this one.
+pub fn load_with_ids(model: Recommender, weights: &Weights, ids: &[u64]) -> Result<Recommender> {
+    if ids.len() != weights.shapes.len() {
+        return Err(Error::InvalidInput {
+            field: "param_ids".into(),
+            reason: format!("{} ids for {} parameters", ids.len(), weights.shapes.len()),
+        });
+    }
+    assign(model, weights, Some(ids))
+}
+
+fn assign(model: Recommender, weights: &Weights, ids: Option<&[u64]>) -> Result<Recommender> {
+    let mut check = Assign { weights, ids, next: 0, error: None };
     // A dry run on a copy first, so a bad file never leaves a half-loaded model behind.
     let _ = model.clone().map(&mut check);
     if let Some(e) = check.error {
@@ -106,5 +145,5 @@ pub fn load(model: Recommender, weights: &Weights) -> Result<Recommender> {
             reason: format!("the weights hold {} parameters, the model has {}", weights.shapes.len(), check.next),
         });
     }
-    Ok(model.map(&mut Assign { weights, next: 0, error: None }))
+    Ok(model.map(&mut Assign { weights, ids, next: 0, error: None }))
 }

@@ -332,3 +332,48 @@ fn weights_that_do_not_fit_are_refused_and_change_nothing() {
     let other = Trainer::new(config(Backbone::Stamp, Method::FpAdaMetric), 21, &device()).expect("trainer");
     assert!(skipwise_core::weights::load(other.model.clone(), &good).is_err(), "another catalog size must not fit");
 }
+
+#[test]
+fn a_resumed_run_matches_an_uninterrupted_one() {
+    let _g = serial();
+    let mut sim = Simulator::new(SimConfig { n_items: 40, n_listeners: 20, sessions_per_listener: 2, ..SimConfig::default() });
+    let data = sim.dataset(&FpRule::default());
+    // Without dropout nothing depends on the device's generator, which a checkpoint cannot save:
+    // a resumed run must then be the uninterrupted run exactly (weights, Adam's moments, shuffles).
+    let mut cfg = config(Backbone::Gru4Rec, Method::FpAdaMetric);
+    cfg.model.dropout_emb = 0.0;
+    cfg.model.dropout_hidden = 0.0;
+    cfg.epochs = 3;
+    cfg.patience = 10;
+    let examples = Trainer::new(cfg.clone(), data.n_rows(), &device()).expect("trainer").train_examples(&data.sessions);
+    let valid: Vec<Example> = examples.iter().take(20).cloned().collect();
+    let fit = |t: &mut Trainer, progress, saved: &mut Vec<skipwise_core::checkpoint::Checkpoint>| {
+        t.fit_from(&examples, &valid, "MRR@20", progress, &mut |_, t, p| saved.push(t.checkpoint(p).expect("checkpoint")))
+            .expect("fit")
+    };
+    let mut whole = Vec::new();
+    let mut a = Trainer::new(cfg.clone(), data.n_rows(), &device()).expect("trainer");
+    let full = fit(&mut a, Default::default(), &mut whole);
+    assert_eq!(whole.len(), 3);
+
+    // Through text, as the CLI stores it, from the checkpoint after epoch 1.
+    let text = serde_json::to_string(&whole[0]).expect("json");
+    let after_one = skipwise_core::checkpoint::Checkpoint::parse(&text, "ck.json").expect("parses");
+    assert_eq!(after_one.epochs_done(), 1);
+    let (mut b, progress) = Trainer::resume(after_one, &device()).expect("resumes");
+    let mut rest = Vec::new();
+    let resumed = fit(&mut b, progress, &mut rest);
+    assert_eq!(rest.len(), 2, "only the epochs still to do are trained");
+    // Epoch 1's log went through JSON (serde_json may parse an f64 one ulp off); the epochs
+    // trained after the resume must be the uninterrupted run's, bit for bit.
+    assert_eq!(resumed.epochs[1..], full.epochs[1..], "same losses and validation as the uninterrupted run");
+    assert!((resumed.epochs[0].loss - full.epochs[0].loss).abs() < 1e-12);
+    assert_eq!(resumed.best_epoch, full.best_epoch);
+    assert_eq!(rest[1].weights, whole[2].weights);
+
+    // A damaged file is refused with its name and the field.
+    let mut bad = whole[0].clone();
+    bad.param_ids.pop();
+    let err = skipwise_core::checkpoint::Checkpoint::parse(&serde_json::to_string(&bad).expect("json"), "ck.json").unwrap_err();
+    assert!(err.to_string().starts_with("ck.json:1: field `param_ids`"), "{err}");
+}

@@ -1,0 +1,126 @@
+//! A training run between two epochs, as plain data: what a run that outlasts its process (the
+//! ML-100K anchor takes ~30 epochs of minutes each on two cores) writes after every epoch and
+//! goes on from.
+//!
+//! It holds the model's weights and parameter ids, Adam's state (burn keys it by parameter id,
+//! so the resumed model takes the saved ids), the shuffling generator, the epoch logs and the best
+//! model so far. Not saved: the device's random generator (dropout masks), which burn does not
+//! expose; a resumed run reseeds it with `seed + epochs done`, so it is reproducible, and it
+//! matches an uninterrupted run in everything but the dropout masks of the epochs after the
+//! resume.
+
+use crate::error::{Error, Result};
+use crate::metrics::Report;
+use crate::rng::Rng;
+use crate::train::{Best, EpochLog, FitProgress, TrainConfig, Trainer};
+use crate::weights::{self, Weights};
+use burn::tensor::{Bytes, Device};
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT: &str = "skipwise-checkpoint";
+pub const VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub format: String,
+    pub version: u32,
+    pub config: TrainConfig,
+    /// Catalog rows (items + padding) of the model.
+    pub n_rows: usize,
+    pub logs: Vec<EpochLog>,
+    pub stopped: bool,
+    pub best: Option<SavedBest>,
+    pub weights: Weights,
+    pub param_ids: Vec<u64>,
+    /// Adam's state in burn's own (burnpack) bytes.
+    pub optimizer: Vec<u8>,
+    pub rng_state: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedBest {
+    pub score: f64,
+    pub epoch: usize,
+    pub report: Report,
+    pub weights: Weights,
+}
+
+impl Checkpoint {
+    /// Epochs trained so far.
+    pub fn epochs_done(&self) -> usize {
+        self.logs.len()
+    }
+
+    /// Reads a checkpoint file's text; errors say what is wrong with it.
+    pub fn parse(text: &str, file: &str) -> Result<Self> {
+        let ck: Checkpoint = serde_json::from_str(text).map_err(|e| Error::Parse {
+            file: file.into(),
+            line: e.line(),
+            field: "checkpoint".into(),
+            reason: e.to_string(),
+        })?;
+        let bad = |field: &str, reason: String| Err(Error::Parse { file: file.into(), line: 1, field: field.into(), reason });
+        if ck.format != FORMAT {
+            return bad("format", format!("expected {FORMAT:?}, found {:?}", ck.format));
+        }
+        if ck.version != VERSION {
+            return bad("version", format!("this build reads version {VERSION}, the file is version {}", ck.version));
+        }
+        if ck.param_ids.len() != ck.weights.shapes.len() {
+            return bad("param_ids", format!("{} ids for {} parameters", ck.param_ids.len(), ck.weights.shapes.len()));
+        }
+        Ok(ck)
+    }
+}
+
+impl Trainer {
+    /// The run as it stands after `progress` (native: reads the device synchronously).
+    pub fn checkpoint(&self, progress: &FitProgress) -> Result<Checkpoint> {
+        let optimizer = self.optim.into_bytes().map_err(|e| Error::Backend(format!("saving Adam's state: {e:?}")))?;
+        let best = match &progress.best {
+            Some(b) => Some(SavedBest {
+                score: b.score,
+                epoch: b.epoch,
+                report: b.report.clone(),
+                weights: weights::read_sync(&b.model)?,
+            }),
+            None => None,
+        };
+        Ok(Checkpoint {
+            format: FORMAT.into(),
+            version: VERSION,
+            config: self.config.clone(),
+            n_rows: self.n_rows(),
+            logs: progress.logs.clone(),
+            stopped: progress.stopped,
+            best,
+            weights: weights::read_sync(&self.model)?,
+            param_ids: weights::param_ids(&self.model),
+            optimizer: optimizer.to_vec(),
+            rng_state: self.rng.state(),
+        })
+    }
+
+    /// A trainer and fit progress that go on where `checkpoint` stopped, on `device`.
+    ///
+    /// burn loads Adam's state onto its default device (`BURN_DEVICE`; with wgpu compiled in,
+    /// a GPU if there is one) and moves it to `device` at the next step: set `BURN_DEVICE=flex`
+    /// to keep that detour on the CPU (the CLI and the tests do).
+    pub fn resume(checkpoint: Checkpoint, device: &Device) -> Result<(Trainer, FitProgress)> {
+        let mut trainer = Trainer::new(checkpoint.config.clone(), checkpoint.n_rows, device)?;
+        let fresh = trainer.model.clone();
+        trainer.model = weights::load_with_ids(fresh.clone(), &checkpoint.weights, &checkpoint.param_ids)?;
+        let optim = std::mem::replace(&mut trainer.optim, burn::optim::AdamConfig::new().init());
+        trainer.optim = optim
+            .from_bytes(Bytes::from_bytes_vec(checkpoint.optimizer))
+            .map_err(|e| Error::InvalidInput { field: "optimizer".into(), reason: format!("{e:?}") })?;
+        trainer.rng = Rng::from_state(checkpoint.rng_state);
+        let epochs_done = checkpoint.logs.len() as u64;
+        trainer.device().seed(checkpoint.config.seed.wrapping_add(epochs_done));
+        let best = match checkpoint.best {
+            Some(b) => Some(Best { score: b.score, epoch: b.epoch, model: weights::load(fresh, &b.weights)?, report: b.report }),
+            None => None,
+        };
+        Ok((trainer, FitProgress { logs: checkpoint.logs, best, stopped: checkpoint.stopped }))
+    }
+}
