@@ -37,7 +37,7 @@ fn main() {
     }
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = argv.split_first() else {
-        println!("{HELP}");
+        print_help();
         return;
     };
     let result = Args::parse(rest).and_then(|args| match command.as_str() {
@@ -45,7 +45,7 @@ fn main() {
         "ml100k" => commands::ml100k(&args),
         "catalog" => commands::catalog(&args),
         "help" | "--help" | "-h" => {
-            println!("{HELP}");
+            print_help();
             Ok(())
         }
         other => Err(format!("unknown command {other:?}; try `skipwise help`")),
@@ -54,4 +54,10 @@ fn main() {
         eprintln!("skipwise: {e}");
         std::process::exit(2);
     }
+}
+
+/// The help text; a closed pipe (`skipwise help | head`) is not an error.
+fn print_help() {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{HELP}");
 }

@@ -8,6 +8,7 @@
 
 use crate::rng::Rng;
 use crate::sim::{SimConfig, Simulator};
+use skipwise_protocol::catalog::Item;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,28 +58,21 @@ impl CatalogKind {
     }
 }
 
+/// An item of a demo catalog: what the page shows (`skipwise_protocol`'s [`Item`], the one
+/// definition of those fields) and the simulator's latent taste vector (genre one-hot, mood on a
+/// circle), flattened into one JSON object per item.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CatalogItem {
-    /// External id: simulator index + 1 (0 is the model's padding row).
-    pub id: u64,
-    pub title: String,
-    /// Artist (music) or director (movies).
-    pub creator: String,
-    pub genre: String,
-    pub genre_index: usize,
-    /// A word for the item's mood position inside its genre.
-    pub mood: String,
-    /// Music only: beats per minute of the synthesised clip.
-    pub tempo_bpm: Option<u32>,
-    /// Movies only.
-    pub year: Option<u32>,
-    pub runtime_min: Option<u32>,
-    /// Length of what the player plays (the track, or the movie's trailer), seconds.
-    pub duration_secs: f32,
-    /// Colour of the generated cover or poster, degrees on the colour wheel.
-    pub hue: u32,
-    /// The simulator's latent taste vector (genre one-hot, mood on a circle).
+    #[serde(flatten)]
+    pub shown: Item,
     pub latent: Vec<f32>,
+}
+
+impl std::ops::Deref for CatalogItem {
+    type Target = Item;
+    fn deref(&self) -> &Item {
+        &self.shown
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -145,7 +139,7 @@ pub fn catalog(kind: CatalogKind) -> Catalog {
                 CatalogKind::Music => (Some(60 + (it.mood * 110.0) as u32 + 4 * it.genre as u32), None, None),
                 CatalogKind::Movies => (None, Some(1950 + rng.below(75) as u32), Some(80 + rng.below(80) as u32)),
             };
-            CatalogItem {
+            let shown = Item {
                 id: i as u64 + 1,
                 title,
                 creator,
@@ -157,8 +151,8 @@ pub fn catalog(kind: CatalogKind) -> Catalog {
                 runtime_min,
                 duration_secs: it.duration_secs.round(),
                 hue,
-                latent: it.latent.iter().map(|v| (v * 1000.0).round() / 1000.0).collect(),
-            }
+            };
+            CatalogItem { shown, latent: it.latent.iter().map(|v| (v * 1000.0).round() / 1000.0).collect() }
         })
         .collect();
     Catalog { kind, genres: genres.iter().map(|g| g.to_string()).collect(), items }

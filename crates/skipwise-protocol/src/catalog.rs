@@ -2,22 +2,30 @@
 //! core's simulator): the fields the page shows. Here, not in the page, so that it is tested natively
 //! without compiling the page's UI.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-/// The fields the page shows; the file also carries the latent vectors, which only the worker's
-/// simulator needs.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+/// An item as the page shows it. The file also carries each item's latent vector, which only the
+/// simulator needs: `skipwise_core::catalog::CatalogItem` is this plus that vector, so the
+/// generator and the page read one definition of the fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Item {
+    /// External id: simulator index + 1 (0 is the model's padding row).
     pub id: u64,
     pub title: String,
+    /// Artist (music) or director (movies).
     pub creator: String,
     pub genre: String,
     pub genre_index: usize,
+    /// A word for the item's mood position inside its genre.
     pub mood: String,
+    /// Music only: beats per minute of the synthesised clip.
     pub tempo_bpm: Option<u32>,
+    /// Movies only.
     pub year: Option<u32>,
     pub runtime_min: Option<u32>,
+    /// Length of what the player plays (the track, or the movie's trailer), seconds.
     pub duration_secs: f32,
+    /// Colour of the generated cover or poster, degrees on the colour wheel.
     pub hue: u32,
 }
 

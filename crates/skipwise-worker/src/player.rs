@@ -162,7 +162,7 @@ mod tests {
         b.load_warm(&text).expect("loads");
         let recs = |p: &Player| p.fp_aware.popular(3, &[]);
         assert_eq!(recs(&a), recs(&b));
-        let scores = |l: &OnlineLearner| l.trainer.score_tensor(&[1, 2]).into_data().to_vec::<f32>().unwrap_or_default();
+        let scores = |l: &OnlineLearner| l.trainer.score_tensor(&[1, 2]).into_data().try_to_vec::<f32>().unwrap_or_default();
         assert_eq!(scores(&a.vanilla), scores(&b.vanilla));
         // Weights of the other catalog (another size) are refused, and the text's errors say so.
         let mut music = Player::new(Catalog::Music, 10.0, &device).expect("player");
