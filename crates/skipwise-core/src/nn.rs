@@ -105,12 +105,18 @@ pub struct Gru {
 }
 
 impl Gru {
+    /// PyTorch's default initialisation: U(−1/√h, 1/√h) for every weight and bias.
     pub fn new(rng: &mut Rng, d_in: usize, hidden: usize, bias: bool, device: &Device) -> Self {
-        // PyTorch's default: U(−1/√h, 1/√h) for every GRU weight.
+        Self::with_init(rng, d_in, hidden, bias, Init::Uniform(1.0 / (hidden as f32).sqrt()), device)
+    }
+
+    /// Both weight matrices drawn with `init` (RecBole's GRU4Rec: Xavier uniform over the whole
+    /// `[d_in, 3h]` and `[h, 3h]` matrices); biases as PyTorch, U(−1/√h, 1/√h).
+    pub fn with_init(rng: &mut Rng, d_in: usize, hidden: usize, bias: bool, init: Init, device: &Device) -> Self {
         let a = 1.0 / (hidden as f32).sqrt();
         Self {
-            w_ih: param2(rng, [d_in, 3 * hidden], Init::Uniform(a), device),
-            w_hh: param2(rng, [hidden, 3 * hidden], Init::Uniform(a), device),
+            w_ih: param2(rng, [d_in, 3 * hidden], init, device),
+            w_hh: param2(rng, [hidden, 3 * hidden], init, device),
             b_ih: bias.then(|| param1(rng, 3 * hidden, Init::Uniform(a), device)),
             b_hh: bias.then(|| param1(rng, 3 * hidden, Init::Uniform(a), device)),
             hidden,

@@ -1,4 +1,9 @@
 //! GRU4Rec as in RecBole: embedding → dropout → GRU (no bias) → dense h→d, state at the last item.
+//!
+//! Initialised as RecBole's `_init_weights`: Xavier-uniform GRU weight matrices (the embedding's
+//! Xavier-normal is in [`crate::model::Recommender::new`]) and PyTorch's default for the dense
+//! layer, U(±1/√h) for weight and bias. The start matters here: the ML-100K anchor compares
+//! against RecBole's published run at its early-stopped epoch.
 
 use crate::nn::{Dense, Gru, Init};
 use crate::rng::Rng;
@@ -16,8 +21,8 @@ pub struct Gru4Rec {
 impl Gru4Rec {
     pub fn new(rng: &mut Rng, dim: usize, hidden: usize, dropout: f64, device: &Device) -> Self {
         Self {
-            gru: Gru::new(rng, dim, hidden, false, device),
-            dense: Dense::new(rng, hidden, dim, true, Init::Xavier, device),
+            gru: Gru::with_init(rng, dim, hidden, false, Init::Xavier, device),
+            dense: Dense::new(rng, hidden, dim, true, Init::Uniform(1.0 / (hidden as f32).sqrt()), device),
             dropout: DropoutConfig::new(dropout).init(),
         }
     }
