@@ -213,12 +213,14 @@ fn write_text(path: &str, text: String) -> Result<(), String> {
 #[derive(Serialize, serde::Deserialize)]
 struct AnchorCheckpoint {
     run: Checkpoint,
+    /// The validation metric of early stopping: a best score only compares with its own kind.
+    monitor: String,
     epoch_secs: Vec<f64>,
 }
 
 /// Reads `path` if it holds a checkpoint of a run with this configuration (epochs and patience
 /// may differ: they only say how far to go); `None` when there is no file.
-fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize) -> Result<Option<AnchorCheckpoint>, String> {
+fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize, monitor: &str) -> Result<Option<AnchorCheckpoint>, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -228,6 +230,13 @@ fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize) -> Re
         serde_json::from_str(&text).map_err(|e| format!("{path}:{}: not a checkpoint: {e}", e.line()))?;
     let epoch_secs: Vec<f64> = serde_json::from_value(value.get("epoch_secs").cloned().unwrap_or_default())
         .map_err(|e| format!("{path}: field `epoch_secs`: {e}"))?;
+    // Checkpoints from before the field existed are taken to monitor what this run monitors.
+    let saved_monitor = value.get("monitor").and_then(|m| m.as_str()).unwrap_or(monitor).to_string();
+    if saved_monitor != monitor {
+        return Err(format!(
+            "{path}: field `monitor`: that run early-stops on {saved_monitor:?}, this one on {monitor:?}; pass --monitor {saved_monitor} or --fresh true"
+        ));
+    }
     let run_text = value.get("run").map(|r| r.to_string()).ok_or_else(|| format!("{path}: field `run` is missing"))?;
     let run = Checkpoint::parse(&run_text, path).map_err(|e| e.to_string())?;
     let comparable = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
@@ -236,7 +245,7 @@ fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize) -> Re
             "{path}: written by a run with another configuration or data; delete it or pass --fresh true to start over"
         ));
     }
-    Ok(Some(AnchorCheckpoint { run, epoch_secs }))
+    Ok(Some(AnchorCheckpoint { run, monitor: saved_monitor, epoch_secs }))
 }
 
 pub fn ml100k(args: &Args) -> Result<(), String> {
@@ -286,9 +295,9 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
     };
     let n_rows = items.len() + 1;
     // A run takes hours on two cores: it goes on from the last epoch a previous run finished.
-    let saved = if fresh { None } else { read_anchor_checkpoint(&ckpt_path, &config, n_rows)? };
+    let saved = if fresh { None } else { read_anchor_checkpoint(&ckpt_path, &config, n_rows, &monitor)? };
     let (mut trainer, progress, mut epoch_secs) = match saved {
-        Some(AnchorCheckpoint { run, epoch_secs }) => {
+        Some(AnchorCheckpoint { run, epoch_secs, .. }) => {
             eprintln!("{ckpt_path}: resuming after epoch {}", run.epochs_done());
             let (mut trainer, progress) = Trainer::resume(run, &device).map_err(|e| format!("{ckpt_path}: {e}"))?;
             trainer.config.epochs = epochs;
@@ -307,7 +316,7 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
             let saved = trainer
                 .checkpoint(progress)
                 .map_err(|e| e.to_string())
-                .and_then(|run| serde_json::to_string(&AnchorCheckpoint { run, epoch_secs: epoch_secs.clone() }).map_err(|e| e.to_string()))
+                .and_then(|run| serde_json::to_string(&AnchorCheckpoint { run, monitor: monitor.clone(), epoch_secs: epoch_secs.clone() }).map_err(|e| e.to_string()))
                 .and_then(|text| write_text(&ckpt_path, text));
             if let Err(e) = saved {
                 eprintln!("(checkpoint not saved: {e})");
