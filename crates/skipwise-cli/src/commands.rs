@@ -214,7 +214,10 @@ fn write_text(path: &str, text: String) -> Result<(), String> {
 struct AnchorCheckpoint {
     run: Checkpoint,
     /// The validation metric of early stopping: a best score only compares with its own kind.
-    monitor: String,
+    /// Checkpoints from before the field existed are taken to monitor what the resuming run does.
+    #[serde(default)]
+    monitor: Option<String>,
+    #[serde(default)]
     epoch_secs: Vec<f64>,
 }
 
@@ -226,26 +229,21 @@ fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize, monit
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{path}: {e}")),
     };
-    let value: serde_json::Value =
+    let mut saved: AnchorCheckpoint =
         serde_json::from_str(&text).map_err(|e| format!("{path}:{}: not a checkpoint: {e}", e.line()))?;
-    let epoch_secs: Vec<f64> = serde_json::from_value(value.get("epoch_secs").cloned().unwrap_or_default())
-        .map_err(|e| format!("{path}: field `epoch_secs`: {e}"))?;
-    // Checkpoints from before the field existed are taken to monitor what this run monitors.
-    let saved_monitor = value.get("monitor").and_then(|m| m.as_str()).unwrap_or(monitor).to_string();
-    if saved_monitor != monitor {
+    if let Some(saved_monitor) = saved.monitor.as_deref().filter(|m| *m != monitor) {
         return Err(format!(
             "{path}: field `monitor`: that run early-stops on {saved_monitor:?}, this one on {monitor:?}; pass --monitor {saved_monitor} or --fresh true"
         ));
     }
-    let run_text = value.get("run").map(|r| r.to_string()).ok_or_else(|| format!("{path}: field `run` is missing"))?;
-    let run = Checkpoint::parse(&run_text, path).map_err(|e| e.to_string())?;
+    saved.run = saved.run.check(path).map_err(|e| e.to_string())?;
     let comparable = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
-    if comparable(&run.config) != comparable(config) || run.n_rows != n_rows {
+    if comparable(&saved.run.config) != comparable(config) || saved.run.n_rows != n_rows {
         return Err(format!(
             "{path}: written by a run with another configuration or data; delete it or pass --fresh true to start over"
         ));
     }
-    Ok(Some(AnchorCheckpoint { run, monitor: saved_monitor, epoch_secs }))
+    Ok(Some(saved))
 }
 
 pub fn ml100k(args: &Args) -> Result<(), String> {
@@ -316,7 +314,7 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
             let saved = trainer
                 .checkpoint(progress)
                 .map_err(|e| e.to_string())
-                .and_then(|run| serde_json::to_string(&AnchorCheckpoint { run, monitor: monitor.clone(), epoch_secs: epoch_secs.clone() }).map_err(|e| e.to_string()))
+                .and_then(|run| serde_json::to_string(&AnchorCheckpoint { run, monitor: Some(monitor.clone()), epoch_secs: epoch_secs.clone() }).map_err(|e| e.to_string()))
                 .and_then(|text| write_text(&ckpt_path, text));
             if let Err(e) = saved {
                 eprintln!("(checkpoint not saved: {e})");

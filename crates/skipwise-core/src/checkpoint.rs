@@ -59,17 +59,23 @@ impl Checkpoint {
             field: "checkpoint".into(),
             reason: e.to_string(),
         })?;
+        ck.check(file)
+    }
+
+    /// The checks [`Checkpoint::parse`] makes after reading, for a checkpoint deserialised as part
+    /// of a larger file (`file` names it in the errors).
+    pub fn check(self, file: &str) -> Result<Self> {
         let bad = |field: &str, reason: String| Err(Error::Parse { file: file.into(), line: 1, field: field.into(), reason });
-        if ck.format != FORMAT {
-            return bad("format", format!("expected {FORMAT:?}, found {:?}", ck.format));
+        if self.format != FORMAT {
+            return bad("format", format!("expected {FORMAT:?}, found {:?}", self.format));
         }
-        if ck.version != VERSION {
-            return bad("version", format!("this build reads version {VERSION}, the file is version {}", ck.version));
+        if self.version != VERSION {
+            return bad("version", format!("this build reads version {VERSION}, the file is version {}", self.version));
         }
-        if ck.param_ids.len() != ck.weights.shapes.len() {
-            return bad("param_ids", format!("{} ids for {} parameters", ck.param_ids.len(), ck.weights.shapes.len()));
+        if self.param_ids.len() != self.weights.shapes.len() {
+            return bad("param_ids", format!("{} ids for {} parameters", self.param_ids.len(), self.weights.shapes.len()));
         }
-        Ok(ck)
+        Ok(self)
     }
 }
 
