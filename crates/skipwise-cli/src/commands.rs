@@ -2,20 +2,18 @@
 
 use crate::args::Args;
 use serde::Serialize;
-use skipwise_core::batch::leave_one_out;
 use skipwise_core::burn::tensor::Device;
-use skipwise_core::data::{FpRule, ItemIndex, user_sequences};
+use skipwise_core::data::FpRule;
 use skipwise_core::metrics::Report;
 use skipwise_core::batch::FpScope;
 use skipwise_core::model::{Backbone, FpaActivation, FpaConfig, FpaOutput, ModelConfig};
 use skipwise_core::objective::{Method, ObjectiveConfig};
 use skipwise_core::sim::{SimConfig, Simulator};
-use skipwise_core::checkpoint::Checkpoint;
-use skipwise_core::train::{EpochLog, FitProgress, TrainConfig, Trainer};
+use skipwise_core::train::{EpochLog, TrainConfig, Trainer};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-fn device(name: &str) -> Result<Device, String> {
+pub(crate) fn device(name: &str) -> Result<Device, String> {
     match name {
         "flex" | "cpu" => Ok(Device::flex()),
         #[cfg(feature = "wgpu")]
@@ -40,7 +38,7 @@ struct MethodResult {
     hinge: Vec<f64>,
 }
 
-fn mean_sd(values: &[f64]) -> (f64, f64) {
+pub(crate) fn mean_sd(values: &[f64]) -> (f64, f64) {
     let n = values.len().max(1) as f64;
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
@@ -193,177 +191,20 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
     write_json(&json_path, &results)
 }
 
-fn write_json<T: Serialize>(path: &str, value: &T) -> Result<(), String> {
+pub(crate) fn write_json<T: Serialize>(path: &str, value: &T) -> Result<(), String> {
     write_text(path, serde_json::to_string_pretty(value).map_err(|e| e.to_string())?)?;
     eprintln!("wrote {path}");
     Ok(())
 }
 
 /// Writes beside, then renames: an interrupted run never leaves a half-written file.
-fn write_text(path: &str, text: String) -> Result<(), String> {
+pub(crate) fn write_text(path: &str, text: String) -> Result<(), String> {
     if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let tmp = format!("{path}.tmp");
     std::fs::write(&tmp, text).map_err(|e| format!("{tmp}: {e}"))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("{path}: {e}"))
-}
-
-/// What `ml100k` writes after every epoch: the training run and the seconds each epoch took.
-#[derive(Serialize, serde::Deserialize)]
-struct AnchorCheckpoint {
-    run: Checkpoint,
-    /// The validation metric of early stopping: a best score only compares with its own kind.
-    /// Checkpoints from before the field existed are taken to monitor what the resuming run does.
-    #[serde(default)]
-    monitor: Option<String>,
-    #[serde(default)]
-    epoch_secs: Vec<f64>,
-}
-
-/// Reads `path` if it holds a checkpoint of a run with this configuration (epochs and patience
-/// may differ: they only say how far to go); `None` when there is no file.
-fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize, monitor: &str) -> Result<Option<AnchorCheckpoint>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{path}: {e}")),
-    };
-    let mut saved: AnchorCheckpoint =
-        serde_json::from_str(&text).map_err(|e| format!("{path}:{}: not a checkpoint: {e}", e.line()))?;
-    if let Some(saved_monitor) = saved.monitor.as_deref().filter(|m| *m != monitor) {
-        return Err(format!(
-            "{path}: field `monitor`: that run early-stops on {saved_monitor:?}, this one on {monitor:?}; pass --monitor {saved_monitor} or --fresh true"
-        ));
-    }
-    saved.run = saved.run.check(path).map_err(|e| e.to_string())?;
-    let comparable = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
-    if comparable(&saved.run.config) != comparable(config) || saved.run.n_rows != n_rows {
-        return Err(format!(
-            "{path}: written by a run with another configuration or data; delete it or pass --fresh true to start over"
-        ));
-    }
-    Ok(Some(saved))
-}
-
-pub fn ml100k(args: &Args) -> Result<(), String> {
-    let file: String = args.get("file", "data/ml-100k/ml-100k.inter".to_string())?;
-    let epochs: usize = args.get("epochs", 500)?;
-    let patience: usize = args.get("patience", 10)?;
-    let seed: u64 = args.get("seed", 2020)?;
-    let batch: usize = args.get("batch", 4096)?;
-    // RecBole's default `valid_metric`.
-    let monitor: String = args.get("monitor", "MRR@10".to_string())?;
-    let device = device(&args.get("device", "flex".to_string())?)?;
-    let json_path: String = args.get("json", "results/ml100k-anchor.json".to_string())?;
-    // Beside the data (git-ignored): a few MB of weights and Adam's moments.
-    let ckpt_path: String = args.get("checkpoint", "data/ml100k-anchor.ckpt.json".to_string())?;
-    let fresh: bool = args.get("fresh", false)?;
-    args.finish()?;
-    if !skipwise_core::metrics::Accumulator::default().report().values.contains_key(&monitor) {
-        return Err(format!("--monitor: {monitor:?} is not a metric (HR@10, MRR@10, NDCG@10, …)"));
-    }
-    let reader = std::fs::File::open(&file)
-        .map_err(|e| format!("{file}: {e} (run ./scripts/fetch-data first)"))?;
-    let events = skipwise_core::movielens::read_inter(std::io::BufReader::new(reader), &file).map_err(|e| e.to_string())?;
-    let mut items = ItemIndex::default();
-    let sequences = user_sequences(&events, &mut items);
-    let loo = leave_one_out(&sequences);
-    eprintln!(
-        "{file}: {} interactions, {} users, {} items; {} training prefixes",
-        events.len(),
-        sequences.len(),
-        items.len(),
-        loo.train.len()
-    );
-    // RecBole's GRU4Rec on ml-100k (docs' sequential quick start): emb 64, hidden 128,
-    // dropout 0.3, max length 50, full-softmax CE, Adam 1e-3, batch 4096, all ratings positive,
-    // early stopping after 10 epochs without a better validation MRR@10.
-    let config = TrainConfig {
-        model: ModelConfig { backbone: Backbone::Gru4Rec, dim: 64, hidden: 128, dropout_emb: 0.3, ..ModelConfig::default() },
-        objective: ObjectiveConfig { method: Method::Vanilla, ..ObjectiveConfig::default() },
-        epochs,
-        batch_size: batch,
-        lr: 1e-3,
-        max_len: 50,
-        seed,
-        patience,
-        eval_batch: 1024,
-        ..TrainConfig::default()
-    };
-    let n_rows = items.len() + 1;
-    // A run takes hours on two cores: it goes on from the last epoch a previous run finished.
-    let saved = if fresh { None } else { read_anchor_checkpoint(&ckpt_path, &config, n_rows, &monitor)? };
-    let (mut trainer, progress, mut epoch_secs) = match saved {
-        Some(AnchorCheckpoint { run, epoch_secs, .. }) => {
-            eprintln!("{ckpt_path}: resuming after epoch {}", run.epochs_done());
-            let (mut trainer, progress) = Trainer::resume(run, &device).map_err(|e| format!("{ckpt_path}: {e}"))?;
-            trainer.config.epochs = epochs;
-            trainer.config.patience = patience;
-            (trainer, progress, epoch_secs)
-        }
-        None => (Trainer::new(config, n_rows, &device).map_err(|e| e.to_string())?, FitProgress::default(), Vec::new()),
-    };
-    let t0 = Instant::now();
-    let mut last = Instant::now();
-    let progress_path = format!("{json_path}.progress");
-    let fit = trainer
-        .fit_from(&loo.train, &loo.valid, &monitor, progress, &mut |log, trainer, progress| {
-            let secs = last.elapsed().as_secs_f64();
-            epoch_secs.push(secs);
-            let saved = trainer
-                .checkpoint(progress)
-                .map_err(|e| e.to_string())
-                .and_then(|run| serde_json::to_string(&AnchorCheckpoint { run, monitor: Some(monitor.clone()), epoch_secs: epoch_secs.clone() }).map_err(|e| e.to_string()))
-                .and_then(|text| write_text(&ckpt_path, text));
-            if let Err(e) = saved {
-                eprintln!("(checkpoint not saved: {e})");
-            }
-            if let Err(e) = write_json(&progress_path, &(&progress.logs, &epoch_secs)) {
-                eprintln!("(progress not saved: {e})");
-            }
-            let v = log.valid.as_ref();
-            eprintln!(
-                "epoch {:>3}: loss {:.4}  valid Hit@10 {:.4} MRR@10 {:.4} NDCG@10 {:.4}  ({secs:.1} s)",
-                log.epoch,
-                log.loss,
-                v.map(|r| r.get("HR@10")).unwrap_or(f64::NAN),
-                v.map(|r| r.get("MRR@10")).unwrap_or(f64::NAN),
-                v.map(|r| r.get("NDCG@10")).unwrap_or(f64::NAN)
-            );
-            last = Instant::now();
-        })
-        .map_err(|e| e.to_string())?;
-    let test = trainer.evaluate(&loo.test).map_err(|e| e.to_string())?;
-    let per_epoch = epoch_secs.iter().sum::<f64>() / epoch_secs.len().max(1) as f64;
-    println!("\nMovieLens-100K, GRU4Rec, RecBole protocol (LOO, full ranking), best epoch {} of {}", fit.best_epoch, fit.epochs.len());
-    println!("{:<10} {:>9} {:>9} {:>9}", "", "Hit@10", "MRR@10", "NDCG@10");
-    println!("{:<10} {:>9.4} {:>9.4} {:>9.4}", "Skipwise", test.get("HR@10"), test.get("MRR@10"), test.get("NDCG@10"));
-    println!("{:<10} {:>9.4} {:>9.4} {:>9.4}", "RecBole", 0.1103, 0.0337, 0.0513);
-    println!("{per_epoch:.1} s per epoch on this machine; {:.0} s in this process", t0.elapsed().as_secs_f64());
-    #[derive(Serialize)]
-    struct Anchor<'a> {
-        test: &'a Report,
-        recbole: BTreeMap<&'static str, f64>,
-        best_epoch: usize,
-        monitor: &'a str,
-        seconds_per_epoch: f64,
-        epoch_secs: &'a [f64],
-        epochs: &'a [EpochLog],
-    }
-    let recbole = BTreeMap::from([("HR@10", 0.1103), ("MRR@10", 0.0337), ("NDCG@10", 0.0513)]);
-    write_json(
-        &json_path,
-        &Anchor {
-            test: &test,
-            recbole,
-            best_epoch: fit.best_epoch,
-            monitor: &monitor,
-            seconds_per_epoch: per_epoch,
-            epoch_secs: &epoch_secs,
-            epochs: &fit.epochs,
-        },
-    )
 }
 
 /// Writes the page's demo catalogs (`www/catalog/music.json`, `movies.json`).

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod ml100k;
 
 use args::Args;
 
@@ -25,8 +26,12 @@ COMMANDS
               --json results/sim-table.json
   ml100k      RecBole's GRU4Rec anchor on MovieLens-100K (leave-one-out, full ranking).
               --file data/ml-100k/ml-100k.inter  --epochs 500  --patience 10  --monitor MRR@10
-              --device flex|wgpu  --checkpoint data/ml100k-anchor.ckpt.json  --fresh false
+              --seed 2020  --batch 4096  --device flex|wgpu  --json results/ml100k-anchor.json
+              --checkpoint data/ml100k-anchor.ckpt.json  --fresh false
               Writes a checkpoint after every epoch and goes on from it when run again.
+  ml100k-seeds
+              Several ml100k runs (e.g. one per seed) beside their mean ± sd and RecBole's numbers.
+              --runs results/ml100k-anchor.json,...  --json results/ml100k-anchor-seeds.json
   catalog     Writes the page's demo catalogs (invented titles over the simulator's items).
               --out www/catalog
   help        This text.
@@ -48,7 +53,8 @@ fn main() {
     };
     let result = Args::parse(rest).and_then(|args| match command.as_str() {
         "sim-table" => commands::sim_table(&args),
-        "ml100k" => commands::ml100k(&args),
+        "ml100k" => ml100k::ml100k(&args),
+        "ml100k-seeds" => ml100k::ml100k_seeds(&args),
         "catalog" => commands::catalog(&args),
         "help" | "--help" | "-h" => {
             print_help();

@@ -1,0 +1,305 @@
+//! `ml100k`: RecBole's GRU4Rec anchor on MovieLens-100K, and `ml100k-seeds`, which sets several
+//! seeds' runs beside RecBole's published numbers.
+
+use crate::args::Args;
+use crate::commands::{device, mean_sd, write_json, write_text};
+use serde::Serialize;
+use skipwise_core::batch::leave_one_out;
+use skipwise_core::checkpoint::Checkpoint;
+use skipwise_core::data::{ItemIndex, user_sequences};
+use skipwise_core::metrics::Report;
+use skipwise_core::model::{Backbone, ModelConfig};
+use skipwise_core::objective::{Method, ObjectiveConfig};
+use skipwise_core::train::{EpochLog, FitProgress, TrainConfig, Trainer};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// RecBole's GRU4Rec on ml-100k, test set, from its documentation (NOTES §8.1).
+const RECBOLE: [(&str, f64); 3] = [("HR@10", 0.1103), ("MRR@10", 0.0337), ("NDCG@10", 0.0513)];
+
+/// How far our mean may sit from RecBole's on Hit@10 and NDCG@10 (issue #4's anchor band).
+const BAND: f64 = 0.015;
+
+/// What `ml100k` writes after every epoch: the training run and the seconds each epoch took.
+#[derive(Serialize, serde::Deserialize)]
+struct AnchorCheckpoint {
+    run: Checkpoint,
+    /// The validation metric of early stopping: a best score only compares with its own kind.
+    /// Checkpoints from before the field existed are taken to monitor what the resuming run does.
+    #[serde(default)]
+    monitor: Option<String>,
+    #[serde(default)]
+    epoch_secs: Vec<f64>,
+}
+
+/// Reads `path` if it holds a checkpoint of a run with this configuration (epochs and patience
+/// may differ: they only say how far to go); `None` when there is no file.
+fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize, monitor: &str) -> Result<Option<AnchorCheckpoint>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{path}: {e}")),
+    };
+    let mut saved: AnchorCheckpoint =
+        serde_json::from_str(&text).map_err(|e| format!("{path}:{}: not a checkpoint: {e}", e.line()))?;
+    if let Some(saved_monitor) = saved.monitor.as_deref().filter(|m| *m != monitor) {
+        return Err(format!(
+            "{path}: field `monitor`: that run early-stops on {saved_monitor:?}, this one on {monitor:?}; pass --monitor {saved_monitor} or --fresh true"
+        ));
+    }
+    saved.run = saved.run.check(path).map_err(|e| e.to_string())?;
+    let comparable = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
+    if comparable(&saved.run.config) != comparable(config) || saved.run.n_rows != n_rows {
+        return Err(format!(
+            "{path}: written by a run with another configuration or data; delete it or pass --fresh true to start over"
+        ));
+    }
+    Ok(Some(saved))
+}
+
+pub fn ml100k(args: &Args) -> Result<(), String> {
+    let file: String = args.get("file", "data/ml-100k/ml-100k.inter".to_string())?;
+    let epochs: usize = args.get("epochs", 500)?;
+    let patience: usize = args.get("patience", 10)?;
+    let seed: u64 = args.get("seed", 2020)?;
+    let batch: usize = args.get("batch", 4096)?;
+    // RecBole's default `valid_metric`.
+    let monitor: String = args.get("monitor", "MRR@10".to_string())?;
+    let device = device(&args.get("device", "flex".to_string())?)?;
+    let json_path: String = args.get("json", "results/ml100k-anchor.json".to_string())?;
+    // Beside the data (git-ignored): a few MB of weights and Adam's moments.
+    let ckpt_path: String = args.get("checkpoint", "data/ml100k-anchor.ckpt.json".to_string())?;
+    let fresh: bool = args.get("fresh", false)?;
+    args.finish()?;
+    if !skipwise_core::metrics::Accumulator::default().report().values.contains_key(&monitor) {
+        return Err(format!("--monitor: {monitor:?} is not a metric (HR@10, MRR@10, NDCG@10, …)"));
+    }
+    let reader = std::fs::File::open(&file)
+        .map_err(|e| format!("{file}: {e} (run ./scripts/fetch-data first)"))?;
+    let events = skipwise_core::movielens::read_inter(std::io::BufReader::new(reader), &file).map_err(|e| e.to_string())?;
+    let mut items = ItemIndex::default();
+    let sequences = user_sequences(&events, &mut items);
+    let loo = leave_one_out(&sequences);
+    eprintln!(
+        "{file}: {} interactions, {} users, {} items; {} training prefixes",
+        events.len(),
+        sequences.len(),
+        items.len(),
+        loo.train.len()
+    );
+    // RecBole's GRU4Rec on ml-100k (docs' sequential quick start): emb 64, hidden 128,
+    // dropout 0.3, max length 50, full-softmax CE, Adam 1e-3, batch 4096, all ratings positive,
+    // early stopping after 10 epochs without a better validation MRR@10.
+    let config = TrainConfig {
+        model: ModelConfig { backbone: Backbone::Gru4Rec, dim: 64, hidden: 128, dropout_emb: 0.3, ..ModelConfig::default() },
+        objective: ObjectiveConfig { method: Method::Vanilla, ..ObjectiveConfig::default() },
+        epochs,
+        batch_size: batch,
+        lr: 1e-3,
+        max_len: 50,
+        seed,
+        patience,
+        eval_batch: 1024,
+        ..TrainConfig::default()
+    };
+    let n_rows = items.len() + 1;
+    // A run takes hours on two cores: it goes on from the last epoch a previous run finished.
+    let saved = if fresh { None } else { read_anchor_checkpoint(&ckpt_path, &config, n_rows, &monitor)? };
+    let (mut trainer, progress, mut epoch_secs) = match saved {
+        Some(AnchorCheckpoint { run, epoch_secs, .. }) => {
+            eprintln!("{ckpt_path}: resuming after epoch {}", run.epochs_done());
+            let (mut trainer, progress) = Trainer::resume(run, &device).map_err(|e| format!("{ckpt_path}: {e}"))?;
+            trainer.config.epochs = epochs;
+            trainer.config.patience = patience;
+            (trainer, progress, epoch_secs)
+        }
+        None => (Trainer::new(config, n_rows, &device).map_err(|e| e.to_string())?, FitProgress::default(), Vec::new()),
+    };
+    let t0 = Instant::now();
+    let mut last = Instant::now();
+    let progress_path = format!("{json_path}.progress");
+    let fit = trainer
+        .fit_from(&loo.train, &loo.valid, &monitor, progress, &mut |log, trainer, progress| {
+            let secs = last.elapsed().as_secs_f64();
+            epoch_secs.push(secs);
+            let saved = trainer
+                .checkpoint(progress)
+                .map_err(|e| e.to_string())
+                .and_then(|run| serde_json::to_string(&AnchorCheckpoint { run, monitor: Some(monitor.clone()), epoch_secs: epoch_secs.clone() }).map_err(|e| e.to_string()))
+                .and_then(|text| write_text(&ckpt_path, text));
+            if let Err(e) = saved {
+                eprintln!("(checkpoint not saved: {e})");
+            }
+            if let Err(e) = write_json(&progress_path, &(&progress.logs, &epoch_secs)) {
+                eprintln!("(progress not saved: {e})");
+            }
+            let v = log.valid.as_ref();
+            eprintln!(
+                "epoch {:>3}: loss {:.4}  valid Hit@10 {:.4} MRR@10 {:.4} NDCG@10 {:.4}  ({secs:.1} s)",
+                log.epoch,
+                log.loss,
+                v.map(|r| r.get("HR@10")).unwrap_or(f64::NAN),
+                v.map(|r| r.get("MRR@10")).unwrap_or(f64::NAN),
+                v.map(|r| r.get("NDCG@10")).unwrap_or(f64::NAN)
+            );
+            last = Instant::now();
+        })
+        .map_err(|e| e.to_string())?;
+    let test = trainer.evaluate(&loo.test).map_err(|e| e.to_string())?;
+    let per_epoch = epoch_secs.iter().sum::<f64>() / epoch_secs.len().max(1) as f64;
+    println!("\nMovieLens-100K, GRU4Rec, RecBole protocol (LOO, full ranking), best epoch {} of {}", fit.best_epoch, fit.epochs.len());
+    println!("{:<10} {:>9} {:>9} {:>9}", "", "Hit@10", "MRR@10", "NDCG@10");
+    println!("{:<10} {:>9.4} {:>9.4} {:>9.4}", "Skipwise", test.get("HR@10"), test.get("MRR@10"), test.get("NDCG@10"));
+    println!("{:<10} {:>9.4} {:>9.4} {:>9.4}", "RecBole", RECBOLE[0].1, RECBOLE[1].1, RECBOLE[2].1);
+    println!("{per_epoch:.1} s per epoch on this machine; {:.0} s in this process", t0.elapsed().as_secs_f64());
+    #[derive(Serialize)]
+    struct Anchor<'a> {
+        seed: u64,
+        test: &'a Report,
+        recbole: BTreeMap<&'static str, f64>,
+        best_epoch: usize,
+        monitor: &'a str,
+        seconds_per_epoch: f64,
+        epoch_secs: &'a [f64],
+        epochs: &'a [EpochLog],
+    }
+    let recbole = BTreeMap::from(RECBOLE);
+    write_json(
+        &json_path,
+        &Anchor {
+            seed,
+            test: &test,
+            recbole,
+            best_epoch: fit.best_epoch,
+            monitor: &monitor,
+            seconds_per_epoch: per_epoch,
+            epoch_secs: &epoch_secs,
+            epochs: &fit.epochs,
+        },
+    )
+}
+
+/// One finished `ml100k` run as its JSON says it.
+#[derive(serde::Deserialize)]
+struct AnchorRun {
+    /// Missing in runs written before the field existed.
+    #[serde(default)]
+    seed: Option<u64>,
+    test: Report,
+    best_epoch: usize,
+    seconds_per_epoch: f64,
+    epochs: Vec<serde::de::IgnoredAny>,
+}
+
+fn parse_run(text: &str, path: &str) -> Result<AnchorRun, String> {
+    let run: AnchorRun = serde_json::from_str(text).map_err(|e| format!("{path}:{}: not an ml100k result: {e}", e.line()))?;
+    for (key, _) in RECBOLE {
+        if !run.test.get(key).is_finite() {
+            return Err(format!("{path}: field `test.values.{key}`: missing or not a number"));
+        }
+    }
+    Ok(run)
+}
+
+/// Reads several `ml100k` results and prints each beside the mean ± sd over them and RecBole's
+/// numbers: one run's test set has 943 users, so a single run is ±0.01 on Hit@10 by sampling alone
+/// and only the mean says whether we reproduce RecBole.
+pub fn ml100k_seeds(args: &Args) -> Result<(), String> {
+    let runs: Vec<String> = args.list("runs", "results/ml100k-anchor.json")?;
+    let json_path: String = args.get("json", "results/ml100k-anchor-seeds.json".to_string())?;
+    args.finish()?;
+    if runs.is_empty() {
+        return Err("--runs: name at least one ml100k result file".to_string());
+    }
+    let mut loaded = Vec::new();
+    for path in &runs {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        loaded.push((path.clone(), parse_run(&text, path)?));
+    }
+    println!("MovieLens-100K, GRU4Rec, RecBole protocol: {} runs", loaded.len());
+    println!("{:<40} {:>6} {:>9} {:>9} {:>9} {:>11} {:>8}", "run", "seed", "Hit@10", "MRR@10", "NDCG@10", "best/epochs", "s/epoch");
+    for (path, run) in &loaded {
+        let seed = run.seed.map_or("?".to_string(), |s| s.to_string());
+        print!("{path:<40} {seed:>6}");
+        for (key, _) in RECBOLE {
+            print!(" {:>9.4}", run.test.get(key));
+        }
+        println!(" {:>11} {:>8.1}", format!("{}/{}", run.best_epoch, run.epochs.len()), run.seconds_per_epoch);
+    }
+    #[derive(Serialize)]
+    struct Row {
+        mean: f64,
+        sd: f64,
+        recbole: f64,
+        /// mean − RecBole
+        diff: f64,
+    }
+    let rows: BTreeMap<&'static str, Row> = RECBOLE
+        .iter()
+        .map(|&(key, recbole)| {
+            let values: Vec<f64> = loaded.iter().map(|(_, r)| r.test.get(key)).collect();
+            let (mean, sd) = mean_sd(&values);
+            (key, Row { mean, sd, recbole, diff: mean - recbole })
+        })
+        .collect();
+    let print_row = |label: &str, value: &dyn Fn(&Row) -> f64| {
+        print!("{label:<47}");
+        for (key, _) in RECBOLE {
+            print!(" {:>9.4}", value(&rows[key]));
+        }
+        println!();
+    };
+    print_row("mean", &|r| r.mean);
+    print_row("sd", &|r| r.sd);
+    print_row("RecBole", &|r| r.recbole);
+    let mut within = true;
+    for key in ["HR@10", "NDCG@10"] {
+        let diff = rows[key].diff;
+        let ok = diff.abs() <= BAND;
+        within &= ok;
+        println!("{key}: mean − RecBole = {diff:+.4} ({} the ±{BAND} band)", if ok { "inside" } else { "outside" });
+    }
+    #[derive(Serialize)]
+    struct Summary<'a> {
+        runs: &'a [String],
+        seeds: Vec<Option<u64>>,
+        metrics: BTreeMap<&'static str, Row>,
+        band: f64,
+        within_band: bool,
+    }
+    write_json(
+        &json_path,
+        &Summary { runs: &runs, seeds: loaded.iter().map(|(_, r)| r.seed).collect(), metrics: rows, band: BAND, within_band: within },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(values: &str) -> String {
+        format!(r#"{{"seed": 7, "test": {{"count": 943, "values": {{{values}}}}}, "best_epoch": 3, "seconds_per_epoch": 1.5, "epochs": [{{}}, {{}}, {{}}, {{}}]}}"#)
+    }
+
+    #[test]
+    fn a_result_is_read_with_its_seed_and_epochs() {
+        let run = parse_run(&result(r#""HR@10": 0.12, "MRR@10": 0.03, "NDCG@10": 0.05"#), "r.json").unwrap();
+        assert_eq!((run.seed, run.best_epoch, run.epochs.len()), (Some(7), 3, 4));
+        assert_eq!(run.test.get("NDCG@10"), 0.05);
+    }
+
+    #[test]
+    fn a_result_without_a_compared_metric_names_the_field() {
+        let err = parse_run(&result(r#""HR@10": 0.12, "MRR@10": 0.03"#), "r.json").err().unwrap();
+        assert_eq!(err, "r.json: field `test.values.NDCG@10`: missing or not a number");
+        let err = parse_run("{\n  \"test\": 3\n}", "r.json").err().unwrap();
+        assert!(err.starts_with("r.json:2: not an ml100k result"), "{err}");
+    }
+
+    #[test]
+    fn mean_and_sample_sd() {
+        let (mean, sd) = mean_sd(&[0.1, 0.2, 0.3]);
+        assert!((mean - 0.2).abs() < 1e-12 && (sd - 0.1).abs() < 1e-12, "{mean} {sd}");
+        assert_eq!(mean_sd(&[0.4]), (0.4, 0.0));
+    }
+}
