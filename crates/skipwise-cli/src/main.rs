@@ -31,7 +31,8 @@ COMMANDS
               Writes a checkpoint after every epoch and goes on from it when run again.
   ml100k-seeds
               Several ml100k runs (e.g. one per seed) beside their mean ± sd and RecBole's numbers.
-              --runs results/ml100k-anchor.json,...  --json results/ml100k-anchor-seeds.json
+              --runs results/ml100k-anchor.json,results/ml100k-anchor-seed7.json,...
+              --json results/ml100k-anchor-seeds.json
   catalog     Writes the page's demo catalogs (invented titles over the simulator's items).
               --out www/catalog
   help        This text.
