@@ -221,3 +221,15 @@ pub fn catalog(args: &Args) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_sample_sd() {
+        let (mean, sd) = mean_sd(&[0.1, 0.2, 0.3]);
+        assert!((mean - 0.2).abs() < 1e-12 && (sd - 0.1).abs() < 1e-12, "{mean} {sd}");
+        assert_eq!(mean_sd(&[0.4]), (0.4, 0.0));
+    }
+}

@@ -8,7 +8,7 @@ use skipwise_core::batch::leave_one_out;
 use skipwise_core::checkpoint::Checkpoint;
 use skipwise_core::data::{ItemIndex, user_sequences};
 use skipwise_core::metrics::Report;
-use skipwise_core::model::{Backbone, ModelConfig};
+use skipwise_core::model::ModelConfig;
 use skipwise_core::objective::{Method, ObjectiveConfig};
 use skipwise_core::train::{EpochLog, FitProgress, TrainConfig, Trainer};
 use std::collections::BTreeMap;
@@ -18,6 +18,11 @@ use std::time::Instant;
 const RECBOLE: [(&str, f64); 3] = [("HR@10", 0.1103), ("MRR@10", 0.0337), ("NDCG@10", 0.0513)];
 
 const DEFAULT_RUNS: &str = "results/ml100k-anchor.json,results/ml100k-anchor-seed7.json,results/ml100k-anchor-seed42.json";
+
+/// RecBole's and the paper's name for what our reports call HR.
+fn label(key: &str) -> String {
+    key.replace("HR@", "Hit@")
+}
 
 /// How far our mean may sit from RecBole's on Hit@10 and NDCG@10 (issue #4's anchor band).
 const BAND: f64 = 0.015;
@@ -93,7 +98,7 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
     // dropout 0.3, max length 50, full-softmax CE, Adam 1e-3, batch 4096, all ratings positive,
     // early stopping after 10 epochs without a better validation MRR@10.
     let config = TrainConfig {
-        model: ModelConfig { backbone: Backbone::Gru4Rec, dim: 64, hidden: 128, dropout_emb: 0.3, ..ModelConfig::default() },
+        model: ModelConfig::recbole_gru4rec(),
         objective: ObjectiveConfig { method: Method::Vanilla, ..ObjectiveConfig::default() },
         epochs,
         batch_size: batch,
@@ -105,7 +110,7 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
         ..TrainConfig::default()
     };
     let n_rows = items.len() + 1;
-    // A run takes hours on two cores: it goes on from the last epoch a previous run finished.
+    // A run takes about an hour: it goes on from the last epoch a previous run finished.
     let saved = if fresh { None } else { read_anchor_checkpoint(&ckpt_path, &config, n_rows, &monitor)? };
     let (mut trainer, progress, mut epoch_secs) = match saved {
         Some(AnchorCheckpoint { run, epoch_secs, .. }) => {
@@ -135,24 +140,23 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
             if let Err(e) = write_json(&progress_path, &(&progress.logs, &epoch_secs)) {
                 eprintln!("(progress not saved: {e})");
             }
-            let v = log.valid.as_ref();
-            eprintln!(
-                "epoch {:>3}: loss {:.4}  valid Hit@10 {:.4} MRR@10 {:.4} NDCG@10 {:.4}  ({secs:.1} s)",
-                log.epoch,
-                log.loss,
-                v.map(|r| r.get("HR@10")).unwrap_or(f64::NAN),
-                v.map(|r| r.get("MRR@10")).unwrap_or(f64::NAN),
-                v.map(|r| r.get("NDCG@10")).unwrap_or(f64::NAN)
-            );
+            let valid: String = RECBOLE
+                .iter()
+                .map(|(key, _)| format!(" {} {:.4}", label(key), log.valid.as_ref().map_or(f64::NAN, |r| r.get(key))))
+                .collect();
+            eprintln!("epoch {:>3}: loss {:.4}  valid{valid}  ({secs:.1} s)", log.epoch, log.loss);
             last = Instant::now();
         })
         .map_err(|e| e.to_string())?;
     let test = trainer.evaluate(&loo.test).map_err(|e| e.to_string())?;
     let per_epoch = epoch_secs.iter().sum::<f64>() / epoch_secs.len().max(1) as f64;
     println!("\nMovieLens-100K, GRU4Rec, RecBole protocol (LOO, full ranking), best epoch {} of {}", fit.best_epoch, fit.epochs.len());
-    println!("{:<10} {:>9} {:>9} {:>9}", "", "Hit@10", "MRR@10", "NDCG@10");
-    println!("{:<10} {:>9.4} {:>9.4} {:>9.4}", "Skipwise", test.get("HR@10"), test.get("MRR@10"), test.get("NDCG@10"));
-    println!("{:<10} {:>9.4} {:>9.4} {:>9.4}", "RecBole", RECBOLE[0].1, RECBOLE[1].1, RECBOLE[2].1);
+    let row = |name: &str, value: &dyn Fn(&str, f64) -> String| {
+        println!("{name:<10}{}", RECBOLE.iter().map(|&(key, recbole)| format!(" {:>9}", value(key, recbole))).collect::<String>());
+    };
+    row("", &|key, _| label(key).to_string());
+    row("Skipwise", &|key, _| format!("{:.4}", test.get(key)));
+    row("RecBole", &|_, recbole| format!("{recbole:.4}"));
     println!("{per_epoch:.1} s per epoch on this machine; {:.0} s in this process", t0.elapsed().as_secs_f64());
     #[derive(Serialize)]
     struct Anchor<'a> {
@@ -220,7 +224,8 @@ pub fn ml100k_seeds(args: &Args) -> Result<(), String> {
         loaded.push((path.clone(), parse_run(&text, path)?));
     }
     println!("MovieLens-100K, GRU4Rec, RecBole protocol: {} runs", loaded.len());
-    println!("{:<40} {:>6} {:>9} {:>9} {:>9} {:>11} {:>8}", "run", "seed", "Hit@10", "MRR@10", "NDCG@10", "best/epochs", "s/epoch");
+    let heads: String = RECBOLE.iter().map(|(key, _)| format!(" {:>9}", label(key))).collect();
+    println!("{:<40} {:>6}{heads} {:>11} {:>8}", "run", "seed", "best/epochs", "s/epoch");
     for (path, run) in &loaded {
         let seed = run.seed.map_or("?".to_string(), |s| s.to_string());
         print!("{path:<40} {seed:>6}");
@@ -297,12 +302,5 @@ mod tests {
         assert_eq!(err, "r.json: field `test.values.NDCG@10`: missing or not a number");
         let err = parse_run("{\n  \"test\": 3\n}", "r.json").err().unwrap();
         assert!(err.starts_with("r.json:2: not an ml100k result"), "{err}");
-    }
-
-    #[test]
-    fn mean_and_sample_sd() {
-        let (mean, sd) = mean_sd(&[0.1, 0.2, 0.3]);
-        assert!((mean - 0.2).abs() < 1e-12 && (sd - 0.1).abs() < 1e-12, "{mean} {sd}");
-        assert_eq!(mean_sd(&[0.4]), (0.4, 0.0));
     }
 }

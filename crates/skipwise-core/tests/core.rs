@@ -151,8 +151,7 @@ fn gru4rec_has_recboles_parameter_count_on_ml100k() {
     // RecBole's log of the ML-100K anchor run reports 189,696 trainable parameters: 1,683 × 64
     // embedding rows + a bias-free GRU 64→128 + dense 128→64. A GRU with biases (PyTorch's
     // default) would have 768 more; this pins the architecture the anchor compares against.
-    let cfg = ModelConfig { backbone: Backbone::Gru4Rec, dim: 64, hidden: 128, dropout_emb: 0.3, ..ModelConfig::default() };
-    let model = Recommender::new(&cfg, 1683, 1, &device());
+    let model = Recommender::new(&ModelConfig::recbole_gru4rec(), 1683, 1, &device());
     assert_eq!(model.items.num_params() + model.encoder.num_params(), 189_696);
 }
 

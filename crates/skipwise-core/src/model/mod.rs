@@ -83,6 +83,14 @@ impl Default for ModelConfig {
     }
 }
 
+impl ModelConfig {
+    /// RecBole's GRU4Rec as in its documented ML-100K run (NOTES §8.1): emb 64, hidden 128,
+    /// embedding dropout 0.3. The CLI's anchor trains it; a test pins its parameter count.
+    pub fn recbole_gru4rec() -> Self {
+        Self { backbone: Backbone::Gru4Rec, dim: 64, hidden: 128, dropout_emb: 0.3, ..Self::default() }
+    }
+}
+
 #[derive(Module, Debug)]
 pub enum Encoder {
     Gru4Rec(Gru4Rec),
