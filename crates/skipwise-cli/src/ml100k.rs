@@ -157,6 +157,8 @@ pub fn ml100k(args: &Args) -> Result<(), String> {
     row("", &|key, _| label(key).to_string());
     row("Skipwise", &|key, _| format!("{:.4}", test.get(key)));
     row("RecBole", &|_, recbole| format!("{recbole:.4}"));
+    // Ties count against the target (see skipwise_core::metrics): how many rows that touched.
+    println!("test rows whose target tied with another item's score: {} of {}", test.tied, test.count);
     println!("{per_epoch:.1} s per epoch on this machine; {:.0} s in this process", t0.elapsed().as_secs_f64());
     #[derive(Serialize)]
     struct Anchor<'a> {

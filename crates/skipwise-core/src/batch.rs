@@ -43,16 +43,15 @@ pub fn train_examples(sessions: &[Session], view: TrainView, scope: FpScope, fp_
             TrainView::AllClicks => s.clicks.iter().map(|c| c.item).collect(),
             TrainView::PositivesOnly => s.positives(),
         };
-        let mut fps = match (scope, s.user) {
-            (FpScope::User, Some(u)) => user_fps.get(&u).cloned().unwrap_or_default(),
-            _ => s.fps(),
+        let fps = match (scope, s.user, view) {
+            // Vanilla's view has no FPs: they are positives there.
+            (_, _, TrainView::AllClicks) => Vec::new(),
+            (FpScope::User, Some(u), _) => user_fps.get(&u).cloned().unwrap_or_default(),
+            _ => newest_distinct(s.clicks.iter().filter(|c| c.fp).map(|c| c.item)),
         };
-        if view == TrainView::AllClicks {
-            fps.clear();
-        }
-        fps.truncate(fp_cap);
         for k in 1..seq.len() {
-            out.push(Example { prefix: seq[..k].to_vec(), target: seq[k], fps: fps.clone(), session: s.id });
+            let fps = fp_set(&fps, &seq[..k], Some(seq[k]), fp_cap);
+            out.push(Example { prefix: seq[..k].to_vec(), target: seq[k], fps, session: s.id });
         }
     }
     out
@@ -61,22 +60,29 @@ pub fn train_examples(sessions: &[Session], view: TrainView, scope: FpScope, fp_
 /// Evaluation examples: every positive click that has at least one earlier click in the view is
 /// a target (NOTES §1.5.8: all methods are judged on the same positive-only targets).
 /// `keep_fps_in_prefix` chooses Vanilla's natural input (FPs kept) or the FP-free one.
-/// Each example also carries the session's FPs so far (distinct, oldest first): the model never
-/// sees them as input here, but the metrics ask how many of them come back in the top K.
+/// Each example also carries the session's FPs so far (distinct, by last occurrence): the metrics
+/// ask how many of them come back in the top K. As in training (Proposition 1), an FP that is the
+/// step's target or a positive earlier in the session is not one of that step's FPs.
 pub fn eval_examples(sessions: &[Session], keep_fps_in_prefix: bool) -> Vec<Example> {
     let mut out = Vec::new();
     for s in sessions {
         let mut prefix: Vec<u32> = Vec::new();
+        let mut positives: Vec<u32> = Vec::new();
         let mut fps: Vec<u32> = Vec::new();
         for c in &s.clicks {
             if !c.fp && !prefix.is_empty() {
-                out.push(Example { prefix: prefix.clone(), target: c.item, fps: fps.clone(), session: s.id });
+                let fps = fp_set(&fps, &positives, Some(c.item), usize::MAX);
+                out.push(Example { prefix: prefix.clone(), target: c.item, fps, session: s.id });
             }
             if !c.fp || keep_fps_in_prefix {
                 prefix.push(c.item);
             }
-            if c.fp && !fps.contains(&c.item) {
-                fps.push(c.item);
+            match c.fp {
+                true => {
+                    fps.retain(|f| *f != c.item);
+                    fps.push(c.item);
+                }
+                false => positives.push(c.item),
             }
         }
     }
@@ -108,19 +114,38 @@ pub fn leave_one_out(sequences: &[(u64, Vec<u32>)]) -> LeaveOneOut {
     out
 }
 
+/// Each user's FPs over all their sessions, distinct, ordered by their last occurrence.
 fn user_fp_sets(sessions: &[Session]) -> HashMap<u32, Vec<u32>> {
-    let mut map: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut all: HashMap<u32, Vec<u32>> = HashMap::new();
     for s in sessions {
         if let Some(u) = s.user {
-            let set = map.entry(u).or_default();
-            for fp in s.fps() {
-                if !set.contains(&fp) {
-                    set.push(fp);
-                }
-            }
+            all.entry(u).or_default().extend(s.clicks.iter().filter(|c| c.fp).map(|c| c.item));
         }
     }
-    map
+    all.into_iter().map(|(u, items)| (u, newest_distinct(items))).collect()
+}
+
+/// The distinct items of `items`, each at its *last* occurrence, oldest first: a skip repeated
+/// later counts as a new skip.
+pub fn newest_distinct(items: impl IntoIterator<Item = u32>) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    for i in items {
+        out.retain(|x| *x != i);
+        out.push(i);
+    }
+    out
+}
+
+/// The FP set of one prediction step: the newest `cap` of `fps` (distinct, oldest first, as
+/// [`newest_distinct`] orders them) that are neither the step's `target` nor in its `prefix`.
+/// Proposition 1 assumes an FP is not a positive of the step it is attached to; an item skipped
+/// once and played elsewhere stays an FP of the other steps (a context skip is exactly that). The
+/// newest, not the oldest: in the page a whole visit is one session, and its 9th and later skips
+/// must reach the metric term.
+pub fn fp_set(fps: &[u32], prefix: &[u32], target: Option<u32>, cap: usize) -> Vec<u32> {
+    let mut kept: Vec<u32> = fps.iter().rev().copied().filter(|f| Some(*f) != target && !prefix.contains(f)).take(cap).collect();
+    kept.reverse();
+    kept
 }
 
 /// The session graph SR-GNN needs, as dense per-batch tensors.
@@ -271,6 +296,33 @@ mod tests {
             start: 0.0,
             clicks: clicks.iter().map(|(item, fp)| Click { item: *item, fp: *fp }).collect(),
         }
+    }
+
+    #[test]
+    fn fp_sets_hold_the_newest_skips_and_never_a_positive_of_their_step() {
+        assert_eq!(newest_distinct([1, 2, 1, 3]), vec![2, 1, 3]);
+        // Twelve distinct skips, cap 8: the newest eight, oldest first.
+        let twelve: Vec<u32> = (101..=112).collect();
+        assert_eq!(fp_set(&twelve, &[], None, 8), (105..=112).collect::<Vec<_>>());
+        // The step's target and its input are never in its FP set.
+        assert_eq!(fp_set(&[5, 6, 7], &[1, 6], Some(7), 8), vec![5]);
+        // A session that skips 2, then plays it: 2 is an FP of the steps that neither predict
+        // nor contain it, and of no other.
+        let s = Session {
+            id: 0,
+            user: None,
+            start: 0.0,
+            clicks: vec![
+                Click { item: 1, fp: false },
+                Click { item: 2, fp: true },
+                Click { item: 3, fp: false },
+                Click { item: 2, fp: false },
+                Click { item: 4, fp: false },
+            ],
+        };
+        let ex = train_examples(&[s], TrainView::PositivesOnly, FpScope::Session, 8);
+        let steps: Vec<(u32, Vec<u32>)> = ex.iter().map(|e| (e.target, e.fps.clone())).collect();
+        assert_eq!(steps, vec![(3, vec![2]), (2, vec![]), (4, vec![])]);
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub enum Error {
     Config(String),
     #[error("nothing to train on: {0}")]
     Empty(String),
-    #[error("the loss became {0}: training stopped before the model was overwritten")]
+    /// A non-finite loss (training stops before the model is overwritten) or score (evaluation
+    /// stops: a NaN ranks nothing).
+    #[error("not a finite number: {0}")]
     NonFinite(String),
     #[error("backend error: {0}")]
     Backend(String),

@@ -1,8 +1,12 @@
 //! Full-ranking metrics: HR, MRR and NDCG at K ∈ {5, 10, 20, 50, 100}.
 //!
-//! A target's rank is the number of catalog items scored strictly higher than it (padding never
-//! competes, history items are not masked, as in RecBole's full-sort evaluation). Ties therefore
-//! count in the target's favour; with float scores they are vanishingly rare.
+//! Every tie resolves against the model. A target's rank is the number of *other* catalog items
+//! scoring at least as high (history items are not masked, as in RecBole's full-sort evaluation;
+//! padding scores −1e9 and so never competes with a real score): a model whose scores are all
+//! equal ranks every target last, not first, as GRU4Rec's official evaluation counts ties. An FP
+//! ranks *above* the items it ties with (it is inside a top K when fewer than K items score
+//! strictly higher), so FP@K counts it as back in the list. A NaN or infinite score ranks nothing:
+//! evaluation stops with an error instead (see [`checks`]).
 
 use burn::tensor::{Int, Tensor};
 use serde::{Deserialize, Serialize};
@@ -15,16 +19,29 @@ pub const KS: [usize; 5] = [5, 10, 20, 50, 100];
 /// skip stops coming back") directly, where HR/MRR only see the positives. Lower is better.
 pub const FP_KS: [usize; 2] = [10, 20];
 
-/// 0-based ranks of the targets on the device: `[B]`.
+/// 0-based ranks of the targets on the device, ties against the target: `[B]`.
 pub fn ranks(scores: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     let [b, n] = scores.dims();
     let target_scores: Tensor<2> = scores.clone().gather(1, targets.reshape([b, 1]));
-    scores.greater(target_scores.expand([b, n])).float().sum_dim(1).reshape([b])
+    // The target itself is among the items scoring ≥ it.
+    scores.greater_equal(target_scores.expand([b, n])).float().sum_dim(1).reshape([b]) - 1.0
+}
+
+/// Per row, what keeps an evaluation honest: `[B, 2]` of (how many scores are NaN or infinite,
+/// how many other items tie exactly with the target's score).
+pub fn checks(scores: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<2> {
+    let [b, n] = scores.dims();
+    // NaN fails every comparison, ±inf fails this one: both count as not finite.
+    let finite = scores.clone().abs().lower_equal_elem(f32::MAX).float().sum_dim(1);
+    let non_finite = finite.neg().add_scalar(n as f32);
+    let target_scores: Tensor<2> = scores.clone().gather(1, targets.reshape([b, 1]));
+    let ties = scores.equal(target_scores.expand([b, n])).float().sum_dim(1) - 1.0;
+    Tensor::cat(vec![non_finite, ties], 1)
 }
 
 /// Per row, how many of its FP items score inside the top K, for each K of [`FP_KS`]: `[B, 2]`.
-/// An item is inside when fewer than K items score strictly higher (ties in its favour, as for
-/// targets); masked FP slots never count.
+/// An item is inside when fewer than K items score strictly higher (ties in its favour: the
+/// conservative side for an FP, which should be out); masked FP slots never count.
 pub fn fp_in_top(scores: Tensor<2>, fp_items: Tensor<2, Int>, fp_mask: Tensor<2>) -> Tensor<2> {
     let [b, n] = scores.dims();
     let f = fp_items.dims()[1];
@@ -51,6 +68,9 @@ pub struct Accumulator {
     /// (step, FP) pairs seen, and how many of them were inside each top K of [`FP_KS`].
     fp_count: usize,
     fp_hits: [f64; FP_KS.len()],
+    /// Rows whose target shared its exact score with another item (ranked below all of them).
+    #[serde(default)]
+    pub tied: usize,
 }
 
 impl Accumulator {
@@ -81,6 +101,7 @@ impl Accumulator {
             self.ndcg[i] += other.ndcg[i];
         }
         self.add_fps(other.fp_count, other.fp_hits);
+        self.tied += other.tied;
     }
 
     /// Means, keyed "HR@10", "MRR@10", "NDCG@10", … (0 when nothing was ranked), and "FP@10",
@@ -98,7 +119,7 @@ impl Accumulator {
                 values.insert(format!("FP@{k}"), self.fp_hits[i] / self.fp_count as f64);
             }
         }
-        Report { count: self.count, values }
+        Report { count: self.count, values, tied: self.tied }
     }
 }
 
@@ -106,6 +127,9 @@ impl Accumulator {
 pub struct Report {
     pub count: usize,
     pub values: BTreeMap<String, f64>,
+    /// Evaluation rows whose target tied with another item's score (counted against it).
+    #[serde(default)]
+    pub tied: usize,
 }
 
 impl Report {
@@ -139,13 +163,35 @@ mod tests {
     }
 
     #[test]
-    fn ranks_count_strictly_higher_scores() {
+    fn ranks_count_higher_scores_and_every_tie_against_the_target() {
         let device = Device::flex();
         let scores: Tensor<2> =
             Tensor::from_data(TensorData::new(vec![0.1f32, 0.9, 0.5, 0.3, 0.2, 0.1, 0.7, 0.0], [2, 4]), &device);
         let targets: Tensor<1, Int> = Tensor::from_data(TensorData::new(vec![2i64, 1], [2]), &device);
         let r: Vec<f32> = ranks(scores, targets).into_data().try_to_vec().unwrap_or_default();
         assert_eq!(r, vec![1.0, 2.0]);
+        // Row 0: the target (0.5) ties with two items and is below one: rank 3, not 1.
+        // Row 1: all scores equal: the target is last (rank 4 of 5), never first.
+        let scores: Tensor<2> =
+            Tensor::from_data(TensorData::new(vec![0.5f32, 0.9, 0.5, 0.5, 0.1, 0.3, 0.3, 0.3, 0.3, 0.3], [2, 5]), &device);
+        let targets: Tensor<1, Int> = Tensor::from_data(TensorData::new(vec![2i64, 0], [2]), &device);
+        let r: Vec<f32> = ranks(scores.clone(), targets.clone()).into_data().try_to_vec().unwrap_or_default();
+        assert_eq!(r, vec![3.0, 4.0]);
+        let c: Vec<f32> = checks(scores, targets).into_data().try_to_vec().unwrap_or_default();
+        assert_eq!(c, vec![0.0, 2.0, 0.0, 4.0], "(non-finite, ties) per row");
+    }
+
+    #[test]
+    fn nan_and_infinite_scores_are_counted() {
+        let device = Device::flex();
+        let scores: Tensor<2> = Tensor::from_data(
+            TensorData::new(vec![f32::NAN, 0.5, 0.2, f32::INFINITY, 0.1, f32::NEG_INFINITY, -1e9, 0.3, 0.4], [3, 3]),
+            &device,
+        );
+        let targets: Tensor<1, Int> = Tensor::from_data(TensorData::new(vec![1i64, 1, 1], [3]), &device);
+        let c: Vec<f32> = checks(scores, targets).into_data().try_to_vec().unwrap_or_default();
+        // Padding's −1e9 is a finite score.
+        assert_eq!(c, vec![1.0, 0.0, 2.0, 0.0, 0.0, 0.0]);
     }
 
     #[test]

@@ -261,7 +261,7 @@ impl Trainer {
         let (l, grads) = self.forward_backward(&batch);
         let total = read_scalar(l.total)?;
         if !total.is_finite() {
-            return Err(Error::NonFinite(format!("{total}")));
+            return Err(Error::NonFinite(format!("the loss became {total}; training stopped before the model was overwritten")));
         }
         let stats = match l.fp_weights {
             Some(w) => {
@@ -403,9 +403,19 @@ impl Trainer {
             data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
         };
         let mut acc = Accumulator::default();
-        for chunk in examples.chunks(self.config.eval_batch) {
+        for (i, chunk) in examples.chunks(self.config.eval_batch).enumerate() {
             let refs: Vec<&Example> = chunk.iter().collect();
             let (scores, batch) = self.eval_scores(&refs);
+            let checks = read(crate::metrics::checks(scores.clone(), batch.targets.clone()).reshape([chunk.len() * 2]))?;
+            if let Some(row) = checks.chunks(2).position(|c| c[0] > 0.0) {
+                return Err(Error::NonFinite(format!(
+                    "{} scores in evaluation batch {} (row {row}: {} of its scores are NaN or infinite); evaluation stopped",
+                    self.config.objective.method.name(),
+                    i + 1,
+                    checks[2 * row]
+                )));
+            }
+            acc.tied += checks.chunks(2).filter(|c| c[1] > 0.0).count();
             for r in read(ranks(scores.clone(), batch.targets.clone()))? {
                 acc.add(r as usize);
             }
