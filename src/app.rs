@@ -1,9 +1,14 @@
-//! The page's layout. State and actions live in `state`; this file only arranges widgets.
+//! The page's layout. State lives in `state`, actions in `player`, `conversation` and `storage`;
+//! this file only arranges widgets.
 
-use crate::state::{self, Ctx, Row, SPEEDS, STEPS_PER_CLICK};
+use crate::state::{Ctx, STEPS_PER_CLICK};
 use crate::tour::Tour;
+use crate::{conversation, player, storage};
 use leptos::ev;
 use leptos::prelude::*;
+use skipwise_page_logic::lists::{Row, delta_badge};
+use skipwise_page_logic::params::{self, SPEEDS};
+use skipwise_page_logic::persona::presets;
 use skipwise_protocol::Catalog as Kind;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -22,23 +27,45 @@ fn on_key(ctx: Ctx, e: web_sys::KeyboardEvent) {
     match e.key().as_str() {
         " " if tag != "BUTTON" => {
             e.prevent_default();
-            state::toggle(ctx);
+            player::toggle(ctx);
         }
-        "s" | "S" => state::skip(ctx),
-        "l" | "L" => state::like(ctx),
+        "s" | "S" => player::skip(ctx),
+        "l" | "L" => player::like(ctx),
         _ => {}
     }
 }
 
 #[component]
 pub fn App() -> impl IntoView {
-    let ctx = Ctx::new();
+    let params = params::parse(&storage::search());
+    let ctx = Ctx::new(&params);
+    storage::init(ctx, &params);
+    storage::sync_address(ctx, &params);
+    // The persona the address names, once the catalog says which presets there are.
+    let persona_param = StoredValue::new(params.persona);
+    Effect::new(move |_| {
+        let Some(genres) = ctx.catalog.with(|c| c.as_ref().map(|c| c.genres.len())) else { return };
+        let options = presets(genres);
+        let mut notes = Vec::new();
+        let wanted = persona_param.try_update_value(|p| p.take()).flatten().unwrap_or_else(|| ctx.persona_index.get_untracked());
+        let i = params::clamp_persona(wanted, options.len(), &mut notes);
+        notes.into_iter().for_each(|n| ctx.warn(format!("Address: {n}.")));
+        if let Some(liked) = options.get(i) {
+            ctx.persona.update(|p| p.liked = liked.clone());
+            ctx.persona_index.set(i);
+        }
+    });
     let gpu_failed = crate::history::gpu_failure();
-    state::start_worker(ctx, gpu_failed.is_none(), gpu_failed);
-    state::load_catalog(ctx, ctx.kind.get_untracked(), None);
+    conversation::start_worker(ctx, gpu_failed.is_none(), gpu_failed);
+    storage::load_catalog(ctx, ctx.kind.get_untracked(), None);
     // The page lives as long as the tab, so the clock and the key listener are never removed.
-    if let Err(e) = set_interval_with_handle(move || state::tick(ctx), Duration::from_millis(100)) {
-        ctx.alert.set(format!("The player clock could not start: {e:?}"));
+    // The timer only decides when the page looks: positions come from the play's clock.
+    let timer = move || {
+        player::tick(ctx);
+        crate::autopilot::step(ctx);
+    };
+    if let Err(e) = set_interval_with_handle(timer, Duration::from_millis(100)) {
+        ctx.warn(format!("The player clock could not start: {e:?}"));
     }
     let _keys = window_event_listener(ev::keydown, move |e| on_key(ctx, e));
     view! {
@@ -47,6 +74,7 @@ pub fn App() -> impl IntoView {
             <Tour ctx />
             <Warmup ctx />
             <p role="alert" class="alert" hidden=move || ctx.alert.with(|a| a.is_empty())>{move || ctx.alert.get()}</p>
+            <KeptAside ctx />
             <div class="grid">
                 <div class="col">
                     <Player ctx />
@@ -72,7 +100,7 @@ fn Header(ctx: Ctx) -> impl IntoView {
             <button
                 class="toggle"
                 aria-pressed=move || (ctx.kind.get() == kind).to_string()
-                on:click=move |_| if ctx.kind.get_untracked() != kind { state::switch_catalog(ctx, kind) }
+                on:click=move |_| if ctx.kind.get_untracked() != kind { storage::switch_catalog(ctx, kind) }
             >
                 {label}
             </button>
@@ -164,11 +192,11 @@ fn Player(ctx: Ctx) -> impl IntoView {
                     aria-label=move || if ctx.playing.get() { "Pause" } else { "Play" }
                     aria-keyshortcuts="Space"
                     disabled=move || ctx.now.get().is_none() && ctx.recs.with(|r| r.is_empty())
-                    on:click=move |_| state::toggle(ctx)
+                    on:click=move |_| player::toggle(ctx)
                 >
                     {move || if ctx.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
                 </button>
-                <button aria-label="Skip" aria-keyshortcuts="S" disabled=move || ctx.now.get().is_none() on:click=move |_| state::skip(ctx)>
+                <button aria-label="Skip" aria-keyshortcuts="S" disabled=move || ctx.now.get().is_none() on:click=move |_| player::skip(ctx)>
                     "» Skip"
                 </button>
                 <button
@@ -176,7 +204,7 @@ fn Player(ctx: Ctx) -> impl IntoView {
                     aria-keyshortcuts="L"
                     aria-pressed=move || ctx.liked.get().to_string()
                     disabled=move || ctx.now.get().is_none()
-                    on:click=move |_| state::like(ctx)
+                    on:click=move |_| player::like(ctx)
                 >
                     {move || if ctx.liked.get() { "♥ Liked" } else { "♡ Like" }}
                 </button>
@@ -188,7 +216,7 @@ fn Player(ctx: Ctx) -> impl IntoView {
                         .map(|s| {
                             let s = *s;
                             view! {
-                                <button class="toggle" aria-pressed=move || (ctx.speed.get() == s).to_string() on:click=move |_| ctx.speed.set(s)>
+                                <button class="toggle" aria-pressed=move || (ctx.speed.get() == s).to_string() on:click=move |_| player::set_speed(ctx, s)>
                                     {format!("×{s}")}
                                 </button>
                             }
@@ -206,7 +234,7 @@ fn Player(ctx: Ctx) -> impl IntoView {
                         prop:value=move || ctx.skip_secs.get().to_string()
                         on:input=move |e| {
                             if let Ok(v) = event_target_value(&e).parse::<f32>() {
-                                state::set_skip_secs(ctx, v);
+                                storage::set_skip_secs(ctx, v);
                             }
                         }
                     />
@@ -236,7 +264,7 @@ fn Player(ctx: Ctx) -> impl IntoView {
 fn item_row<T: IntoView>(ctx: Ctx, i: &crate::catalog::Item, trailing: T) -> impl IntoView + use<T> {
     let id = i.id;
     view! {
-        <button class="row" aria-label=format!("Play {}", i.title) on:click=move |_| state::play(ctx, id)>
+        <button class="row" aria-label=format!("Play {}", i.title) on:click=move |_| player::play(ctx, id)>
             <span class="cover" style=i.cover_style() aria-hidden="true">{i.initials()}</span>
             <span class="row-text">
                 <span class="title">{i.title.clone()}</span>
@@ -247,26 +275,19 @@ fn item_row<T: IntoView>(ctx: Ctx, i: &crate::catalog::Item, trailing: T) -> imp
     }
 }
 
-fn delta_badge(delta: Option<i32>) -> (String, &'static str) {
-    match delta {
-        None => ("new".into(), "new"),
-        Some(d) if d > 0 => (format!("↑{d}"), "up"),
-        Some(d) if d < 0 => (format!("↓{}", -d), "down"),
-        Some(_) => (String::new(), "same"),
-    }
-}
-
 #[component]
 fn RecList(ctx: Ctx, rows: RwSignal<Vec<Row>>, label: &'static str) -> impl IntoView {
     view! {
         <ol aria-label=label class="recs">
-            {move || {
-                let skipped = ctx.skipped();
-                rows.get()
-                    .into_iter()
-                    .filter_map(|r| ctx.item(r.item).map(|i| (r, i)))
-                    .map(|(r, i)| {
-                        let was_skipped = skipped.contains(&r.item);
+            // Keyed by item, rank, move and mark: a row re-renders only when what it shows changed.
+            <For
+                each=move || {
+                    let skipped = ctx.skipped();
+                    rows.get().into_iter().enumerate().map(|(rank, r)| (rank, skipped.contains(&r.item), r)).collect::<Vec<_>>()
+                }
+                key=|(rank, skipped, r): &(usize, bool, Row)| (r.item, *rank, r.delta, *skipped)
+                children=move |(_, was_skipped, r)| {
+                    ctx.item(r.item).map(|i| {
                         let (badge, class) = delta_badge(r.delta);
                         let trailing = view! {
                             {was_skipped.then(|| view! { <span class="badge fp">"skipped"</span> })}
@@ -274,8 +295,8 @@ fn RecList(ctx: Ctx, rows: RwSignal<Vec<Row>>, label: &'static str) -> impl Into
                         };
                         view! { <li data-genre=i.genre.clone() class:fp=was_skipped>{item_row(ctx, &i, trailing)}</li> }
                     })
-                    .collect_view()
-            }}
+                }
+            />
         </ol>
     }
 }
@@ -334,30 +355,34 @@ fn Timeline(ctx: Ctx) -> impl IntoView {
     view! {
         <section class="panel" class:highlight=move || ctx.tour.get() == Some(0) aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Your session"</h2>
+            <Show when=move || ctx.timeline.with(|t| t.dropped > 0)>
+                <p class="hint">{move || format!("The {} oldest plays were dropped: a history keeps at most {} plays.", ctx.timeline.with(|t| t.dropped), skipwise_page_logic::timeline::MAX_PLAYS)}</p>
+            </Show>
             <ol aria-label="Session timeline" class="timeline">
-                {move || {
-                    ctx.history
-                        .get()
-                        .into_iter()
-                        .filter_map(|e| ctx.item(e.play.item).map(|i| (e, i)))
-                        .map(|(e, i)| {
+                // Keyed by play and label: a new play adds one row, a label redraws one row.
+                <For
+                    each=move || ctx.timeline.with(|t| t.entries.clone())
+                    key=|e| (e.seq, e.fp)
+                    children=move |e| {
+                        ctx.item(e.play.item).map(|i| {
                             let (badge, class) = match e.fp {
                                 Some(true) => ("FP", "fp"),
                                 Some(false) => ("✓", "tp"),
                                 None => ("…", "pending"),
                             };
+                            let like = if e.play.liked { " · ♥" } else { "" };
                             view! {
-                                <li class=class title=i.byline()>
+                                <li class=class title=i.byline() data-played=format!("{:.2}", e.play.played_secs)>
                                     <span class=format!("badge {class}")>{badge}</span>
                                     <span class="cover small" style=i.cover_style() aria-hidden="true"></span>
-                                    {format!("{} · {:.0} s", i.title, e.play.played_secs)}
+                                    {format!("{} · {:.0} s{like}", i.title, e.play.played_secs)}
                                 </li>
                             }
                         })
-                        .collect_view()
-                }}
+                    }
+                />
             </ol>
-            <Show when=move || ctx.history.with(|h| h.is_empty())>
+            <Show when=move || ctx.timeline.with(|t| t.is_empty())>
                 <p class="hint">"Nothing yet. Every play and skip appears here with its label."</p>
             </Show>
         </section>
@@ -412,8 +437,8 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
     let export = move |_| {
         leptos::task::spawn_local(async move {
             let name = format!("skipwise-{}.json", ctx.kind.get_untracked().name());
-            if let Err(e) = crate::files::download(&name, &state::export_json(ctx).await) {
-                ctx.alert.set(format!("Export failed: {e}"));
+            if let Err(e) = crate::files::download(&name, &storage::export_json(ctx).await) {
+                ctx.warn(format!("Export failed: {e}"));
             }
         });
     };
@@ -421,10 +446,15 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
         let input: web_sys::HtmlInputElement = event_target(&e);
         let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
         input.set_value("");
+        // A file too large to be a history is refused by its size, before it is read at all.
+        if let Err(e) = skipwise_protocol::history::check_size(file.size() as u64) {
+            ctx.warn(format!("Import failed: {}: {e}. Your current history is unchanged.", file.name()));
+            return;
+        }
         leptos::task::spawn_local(async move {
             match crate::files::read_text(&file).await {
-                Ok(text) => state::import_text(ctx, text),
-                Err(e) => ctx.alert.set(format!("Import failed: {e}. Your current history is unchanged.")),
+                Ok(text) => storage::import_text(ctx, text),
+                Err(e) => ctx.warn(format!("Import failed: {e}. Your current history is unchanged.")),
             }
         });
     };
@@ -436,19 +466,33 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
                     "Both models are STAMP (d = 32) trained in a Web Worker: {} warm-start steps on simulated listeners \
                      (cached in IndexedDB, so a reload skips them), then two steps per play on your session plus replay. \
                      \"Train\" runs {STEPS_PER_CLICK} more steps. The list shows FP-AdaMetric's loss after each step. \
-                     Export saves your history with the warm-start weights; Reset clears both.",
-                    state::warm_steps()
+                     Export saves your history with the warm-start weights; Reset clears both for this catalog.",
+                    ctx.warm_steps()
                 )}
             </p>
             <div class="controls">
-                <button class="primary" on:click=move |_| ctx.train() disabled=move || !ctx.models_ready.get() || ctx.training.get()>
+                <button class="primary" on:click=move |_| conversation::train(ctx) disabled=move || !ctx.models_ready.get() || ctx.training.get()>
                     "Train"
                 </button>
                 <button on:click=export>"Export"</button>
                 <button on:click=move |_| { if let Some(i) = file_input.get() { i.click() } }>"Import"</button>
                 <input type="file" accept="application/json,.json" aria-label="Import file" class="visually-hidden" node_ref=file_input on:change=import />
-                <button on:click=move |_| state::reset(ctx)>"Reset"</button>
+                <button on:click=move |_| ctx.confirm_reset.set(true) aria-expanded=move || ctx.confirm_reset.get().to_string()>"Reset"</button>
             </div>
+            <Show when=move || ctx.confirm_reset.get()>
+                <div role="group" aria-label="Confirm reset" class="confirm">
+                    <p>
+                        {move || format!(
+                            "Clear your {} plays of {} and this catalog's cached weights? The other catalog keeps its own.",
+                            ctx.timeline.with(|t| t.len()),
+                            ctx.kind.get().name()
+                        )}
+                    </p>
+                    <button class="primary" on:click=move |_| storage::reset(ctx, false)>"Clear, same seed"</button>
+                    <button on:click=move |_| storage::reset(ctx, true)>"Clear, new seed"</button>
+                    <button on:click=move |_| ctx.confirm_reset.set(false)>"Cancel"</button>
+                </div>
+            </Show>
             <p id="warm-source" class="hint">{move || ctx.warm_source.get()}</p>
             <p role="status" class="status">{move || ctx.status.get()}</p>
             <ol aria-label="Training loss" class="losses">
@@ -459,5 +503,32 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
                 />
             </ol>
         </section>
+    }
+}
+
+/// Saved histories this page could not read, kept aside: each can be downloaded or discarded.
+#[component]
+fn KeptAside(ctx: Ctx) -> impl IntoView {
+    view! {
+        <Show when=move || ctx.kept_aside.with(|k| !k.is_empty())>
+            <section class="panel kept" aria-label="Unreadable saved history">
+                <ul>
+                    <For
+                        each=move || ctx.kept_aside.get()
+                        key=|k| k.key.clone()
+                        children=move |k| {
+                            let (download, discard) = (k.key.clone(), k.key.clone());
+                            view! {
+                                <li>
+                                    {format!("A saved {} history that this page cannot read ({}). ", k.catalog.name(), k.why)}
+                                    <button on:click=move |_| storage::download_kept(ctx, &download)>"Download unreadable history"</button>
+                                    <button on:click=move |_| storage::discard_kept(ctx, &discard)>"Discard it"</button>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+            </section>
+        </Show>
     }
 }

@@ -1,81 +1,32 @@
 //! Autopilot: a listener persona (liked genres + a curiosity rate) plays and skips at ×60 while
 //! a chart tracks hit rate @10 of both lists against the persona's ground truth: the share of
-//! each top 10 the persona would actually like.
+//! each top 10 the persona would actually like. The persona's rules are
+//! `skipwise_page_logic::persona`'s; this module only drives the player with them.
 
-use crate::state::{self, Ctx};
+use crate::player;
+use crate::state::Ctx;
 use leptos::prelude::*;
+use skipwise_page_logic::persona::presets;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Persona {
-    pub liked: Vec<usize>,
-    pub curiosity: f32,
-}
-
-impl Persona {
-    pub fn likes(&self, genre: usize) -> bool {
-        self.liked.contains(&genre)
-    }
-}
-
-/// The presets: pairs of neighbouring genres.
-pub fn presets(genres: usize) -> Vec<Vec<usize>> {
-    (0..genres / 2).map(|i| vec![2 * i, 2 * i + 1]).collect()
-}
-
-/// Share of `items` (catalog ids) the persona likes.
-pub fn hit_rate(ctx: Ctx, persona: &Persona, items: &[u64]) -> f32 {
-    let liked = items.iter().filter(|id| ctx.item(**id).is_some_and(|i| persona.likes(i.genre_index))).count();
-    liked as f32 / items.len().max(1) as f32
-}
-
-fn random_below(n: usize) -> usize {
-    ((js_sys::Math::random() * n as f64) as usize).min(n.saturating_sub(1))
-}
-
-/// What the persona clicks next: a curiosity click on a genre it does not like, else the first
-/// item of the FP-aware list it likes and has not played, else (the list offers nothing it
-/// likes) an item of its genres found by browsing the catalog.
-fn choose(ctx: Ctx, persona: &Persona) -> Option<u64> {
-    let catalog = ctx.catalog.get_untracked()?;
-    let played: Vec<u64> = ctx.history.with_untracked(|h| h.iter().map(|e| e.play.item).collect());
-    let pick = |likes: bool| {
-        let ids: Vec<u64> =
-            catalog.items.iter().filter(|i| persona.likes(i.genre_index) == likes && !played.contains(&i.id)).map(|i| i.id).collect();
-        (!ids.is_empty()).then(|| ids[random_below(ids.len())])
-    };
-    if (js_sys::Math::random() as f32) < persona.curiosity {
-        return pick(false);
-    }
-    let from_list = ctx.recs.with_untracked(|r| {
-        r.iter().map(|r| r.item).find(|i| !played.contains(i) && ctx.item(*i).is_some_and(|it| persona.likes(it.genre_index)))
-    });
-    from_list.or_else(|| pick(true))
-}
-
-/// Called by the player clock: ends the current play when the persona would (at once, so a
-/// skip stays a skip however long the models take), then picks the next once the models have
-/// answered, so every choice sees the updated list.
+/// Called by the page's timer after the player's clock: once the models have answered the last
+/// play, picks the next item and plans where the persona will stop it (a skip at 2 s, or a play
+/// past the threshold), so every choice sees the updated list and every stop is exact.
 pub fn step(ctx: Ctx) {
-    if !ctx.autopilot.get_untracked() || !ctx.models_ready.get_untracked() {
+    if !ctx.autopilot.get_untracked() || !ctx.models_ready.get_untracked() || ctx.now.get_untracked().is_some() {
+        return;
+    }
+    if crate::conversation::waiting_for_models(ctx) {
         return;
     }
     let persona = ctx.persona.get_untracked();
-    if let Some(item) = ctx.now.get_untracked().and_then(|id| ctx.item(id)) {
-        let position = ctx.position.get_untracked();
-        let done = match persona.likes(item.genre_index) {
-            true => position >= ctx.skip_secs.get_untracked() + 5.0,
-            false => position >= 2.0,
-        };
-        if done {
-            state::finish(ctx);
-        }
-        return;
-    }
-    if !ctx.waiting_for_models() {
-        if let Some(next) = choose(ctx, &persona) {
-            state::play(ctx, next);
-        }
-    }
+    let Some(catalog) = ctx.catalog.get_untracked() else { return };
+    let items: Vec<(u64, usize)> = catalog.items.iter().map(|i| (i.id, i.genre_index)).collect();
+    let played: Vec<u64> = ctx.timeline.with_untracked(|t| t.entries.iter().map(|e| e.play.item).collect());
+    let list: Vec<u64> = ctx.recs.with_untracked(|r| r.iter().map(|r| r.item).collect());
+    let Some(next) = persona.choose(&items, &played, &list, &mut || js_sys::Math::random()) else { return };
+    let Some(item) = ctx.item(next) else { return };
+    player::play(ctx, next);
+    player::stop_at(ctx, persona.stop_secs(item.genre_index, ctx.skip_secs.get_untracked()));
 }
 
 #[component]
@@ -84,7 +35,9 @@ pub fn Autopilot(ctx: Ctx) -> impl IntoView {
         let on = !ctx.autopilot.get_untracked();
         if on {
             ctx.hits.set(Vec::new());
-            ctx.speed.set(60.0);
+            player::set_speed(ctx, 60.0);
+            // What plays now is the visitor's, not the persona's: it ends here, as it is.
+            player::finish(ctx);
         }
         ctx.autopilot.set(on);
     };
@@ -120,11 +73,13 @@ pub fn Autopilot(ctx: Ctx) -> impl IntoView {
                     "Persona "
                     <select
                         aria-label="Persona"
+                        prop:value=move || ctx.persona_index.get().to_string()
                         on:change=move |e| {
                             if let Ok(i) = event_target_value(&e).parse::<usize>() {
                                 let genres = ctx.catalog.get_untracked().map_or(0, |c| c.genres.len());
                                 if let Some(liked) = presets(genres).get(i) {
                                     ctx.persona.update(|p| p.liked = liked.clone());
+                                    ctx.persona_index.set(i);
                                 }
                             }
                         }

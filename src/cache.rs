@@ -68,11 +68,12 @@ pub async fn put(key: &str, text: &str) -> Result<(), String> {
     done(&store.put_with_key(&JsValue::from_str(text), &JsValue::from_str(key)).map_err(js_err)?).await.map(|_| ())
 }
 
-pub async fn clear() -> Result<(), String> {
+/// Removes the weights under `key` (one catalog's, one seed's): the other catalog keeps its own.
+pub async fn delete(key: &str) -> Result<(), String> {
     let db = open().await?;
     let store = db
         .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
         .and_then(|t| t.object_store(STORE))
         .map_err(js_err)?;
-    done(&store.clear().map_err(js_err)?).await.map(|_| ())
+    done(&store.delete(&JsValue::from_str(key)).map_err(js_err)?).await.map(|_| ())
 }

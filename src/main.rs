@@ -5,10 +5,13 @@ mod audio;
 mod autopilot;
 mod cache;
 mod catalog;
+mod conversation;
 mod files;
 mod history;
 mod map;
+mod player;
 mod state;
+mod storage;
 mod tour;
 mod worker_client;
 

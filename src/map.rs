@@ -25,7 +25,7 @@ pub fn EmbeddingMap(ctx: Ctx) -> impl IntoView {
         let sx = (W - 2.0 * PAD) / (x1 - x0).max(1e-6);
         let sy = (H - 2.0 * PAD) / (y1 - y0).max(1e-6);
         let at = move |[x, y]: [f32; 2]| (PAD + (x - x0) * sx, H - PAD - (y - y0) * sy);
-        let history = ctx.history.get();
+        let history = ctx.timeline.with(|t| t.entries.clone());
         let skipped = ctx.skipped();
         let dots = map
             .items

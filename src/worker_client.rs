@@ -1,7 +1,7 @@
 //! The page's side of the worker protocol: start the training worker, send requests, route
 //! responses. The worker is the only place burn runs, so the page's wasm stays small.
 
-use skipwise_protocol::{Request, Response};
+use skipwise_protocol::{Envelope, Request, Response};
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
@@ -16,15 +16,20 @@ impl WorkerHandle {
     /// Starts `www/worker.js`. `on_response` gets every message; `on_crash` a worker that died
     /// (a script error or a trap) with the reason.
     pub fn spawn(
-        on_response: impl Fn(Response) + 'static,
+        on_response: impl Fn(Envelope<Response>) + 'static,
         on_crash: impl Fn(String) + 'static,
     ) -> Result<Self, String> {
         let worker = Worker::new("./worker.js").map_err(|e| format!("cannot start the training worker: {e:?}"))?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let text = event.data().as_string().unwrap_or_default();
             match skipwise_protocol::decode::<Response>(&text) {
-                Ok(response) => on_response(response),
-                Err(e) => on_response(Response::Error { message: format!("the training worker sent an {e}") }),
+                Ok(envelope) => on_response(envelope),
+                // Without a readable id this cannot end a request; it is reported, and the
+                // worker's own `Error` answers (never undecodable) end theirs.
+                Err(e) => on_response(Envelope {
+                    id: skipwise_protocol::UNSOLICITED,
+                    body: Response::Warning { message: format!("the training worker sent an {e}") },
+                }),
             }
         });
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
@@ -35,14 +40,17 @@ impl WorkerHandle {
         Ok(Self { worker, _on_message: on_message, _on_error: on_error })
     }
 
-    pub fn send(&self, request: &Request) -> Result<(), String> {
-        let text = skipwise_protocol::encode(request)?;
+    pub fn send(&self, id: u64, request: &Request) -> Result<(), String> {
+        let text = skipwise_protocol::encode(id, request)?;
         self.worker.post_message(&text.into()).map_err(|e| format!("{e:?}"))
     }
 }
 
 impl Drop for WorkerHandle {
     fn drop(&mut self) {
+        // Events already queued from this worker must find no handler: its closures go with it.
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
         self.worker.terminate();
     }
 }

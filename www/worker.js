@@ -14,5 +14,7 @@ if (self.GPUAdapter && GPUAdapter.prototype.requestDevice) {
 }
 importScripts('./skipwise-worker.js');
 wasm_bindgen('./skipwise-worker_bg.wasm').catch((e) => {
-  self.postMessage(JSON.stringify({ Error: { message: 'the training worker failed to start: ' + e } }));
+  // As the Rust side's messages: an envelope (id 0: no request) around a response. A worker that
+  // cannot start is a dead worker, which the page restarts a bounded number of times.
+  self.postMessage(JSON.stringify({ id: 0, body: { Panic: { message: 'the training worker failed to start: ' + e } } }));
 });

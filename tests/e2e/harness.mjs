@@ -48,3 +48,19 @@ export async function launch({ webgpu }) {
 
 export const DIST = process.env.SKIPWISE_DIST || path.resolve(import.meta.dirname, '../../dist');
 export const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'skipwise-e2e-'));
+
+/**
+ * Collects what must never happen on a page: uncaught errors, console errors (the worker's
+ * included: Chromium reports them on the page's console) and Content-Security-Policy violations.
+ * Call before `goto`; the returned array fills as they happen.
+ */
+export async function collectErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  await page.exposeFunction('__skipwiseCsp', (text) => errors.push(`CSP: ${text}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => window.__skipwiseCsp(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));
+  });
+  return errors;
+}

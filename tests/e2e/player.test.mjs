@@ -3,7 +3,7 @@
 // recommendations"; a reload keeps the history; a corrupted import changes nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, DIST } from './harness.mjs';
+import { serve, launch, DIST, collectErrors } from './harness.mjs';
 
 let server;
 before(async () => { server = await serve(DIST); });
@@ -120,6 +120,9 @@ for (const mode of [{ name: 'WebGPU off (CPU fallback)', webgpu: false }, { name
       const ada = await genres(page, 'Recommendations');
       const vanilla = await genres(page, 'Vanilla recommendations');
       const backend = (await page.locator('#backend').textContent()).trim();
+      // WebGPU on: the run must have been on WebGPU, or say exactly why it left it; never a
+      // silent CPU fallback that would make this run a copy of the CPU one.
+      if (mode.webgpu) assert.match(backend, /^Backend: (WebGPU \(.+\)|CPU \(WebGPU unavailable: WebGPU failed: .+\))$/, backend);
       console.log(`# ${mode.name}: ${backend}; skipped genre ${skipped}: share before ${share(initial, skipped)}, ` +
         `FP-AdaMetric ${share(ada, skipped)}, Vanilla ${share(vanilla, skipped)}; ${latency}` +
         (imported ? '; warm-start weights imported from the CPU run' : ''));
@@ -163,13 +166,15 @@ for (const mode of [{ name: 'WebGPU off (CPU fallback)', webgpu: false }, { name
   });
 }
 
-test('readable at 360 px and driven by the keyboard', { timeout: 300_000 }, async () => {
+test('readable at 360 px, driven by the keyboard, and free of CSP violations', { timeout: 300_000 }, async () => {
   const browser = await launch({ webgpu: false });
   try {
     const page = await browser.newPage({ viewport: { width: 360, height: 800 } });
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    // Run against ./scripts/serve by the test command too: its page must load, play and train
+    // under its Content-Security-Policy without a single violation.
+    const errors = await collectErrors(page);
     await page.goto(server.url);
+    assert.match(await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content || ''), /script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
     await page.getByRole('button', { name: 'Movies' }).click();
     await waitForModels(page);
     const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]

@@ -7,24 +7,58 @@ use crate::{Catalog as Kind, Play};
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT: &str = "skipwise-history";
-pub const VERSION: u32 = 1;
+/// Version 2 stores each play's own threshold and like (labels fixed when the play happened);
+/// version 1 files (one threshold for the whole file, likes stored as longer plays) are migrated.
+pub const VERSION: u32 = 2;
+/// At most this many plays are kept; beyond it the oldest are dropped (and counted in `dropped`).
+pub const MAX_PLAYS: usize = 20_000;
+/// A history file larger than this is refused before it is read: 20 000 plays with weights take
+/// about 3 MB, so nothing an Export writes comes near it.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Saved {
     pub format: String,
     pub version: u32,
     pub catalog: Kind,
+    /// The threshold the page was set to when this was written (the next play's threshold).
     pub skip_secs: f32,
     pub plays: Vec<Play>,
+    /// Plays dropped from the front since the history reached [`MAX_PLAYS`].
+    #[serde(default)]
+    pub dropped: u64,
     /// Export only: both models' warm-start weights as the worker wrote them (opaque here; the
     /// worker checks them when they are used, and trains afresh if they do not fit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm: Option<String>,
 }
 
+/// What every version has in common: read first, so that the version decides the rest.
+#[derive(Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+}
+
+#[derive(Deserialize)]
+struct PlayV1 {
+    item: u64,
+    played_secs: f32,
+    duration_secs: f32,
+}
+
+#[derive(Deserialize)]
+struct SavedV1 {
+    catalog: Kind,
+    skip_secs: f32,
+    plays: Vec<PlayV1>,
+    #[serde(default)]
+    warm: Option<String>,
+}
+
 impl Saved {
     pub fn new(catalog: Kind, skip_secs: f32, plays: Vec<Play>) -> Self {
-        Self { format: FORMAT.into(), version: VERSION, catalog, skip_secs, plays, warm: None }
+        Self { format: FORMAT.into(), version: VERSION, catalog, skip_secs, plays, dropped: 0, warm: None }
     }
 
     pub fn to_json(&self) -> String {
@@ -32,18 +66,44 @@ impl Saved {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Reads an exported file; structure and numbers are checked here, item ids by
-    /// [`Saved::check_items`] once the file's catalog is at hand.
+    /// Refuses, before any parsing, a text too large to be a history or holding more plays than
+    /// the page keeps (counted by their `"item"` keys, which costs one scan, not a parse).
+    pub fn precheck(text: &str) -> Result<(), String> {
+        check_size(text.len() as u64)?;
+        let plays = text.matches("\"item\"").count();
+        if plays > MAX_PLAYS {
+            return Err(format!("the file holds about {plays} plays; this page keeps at most {MAX_PLAYS}"));
+        }
+        Ok(())
+    }
+
+    /// Reads an exported or stored history of any version this page knows (version 1 is migrated);
+    /// structure and numbers are checked here, item ids by [`Saved::check_items`] once the file's
+    /// catalog is at hand.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let saved: Saved = serde_json::from_str(text).map_err(|e| format!("not a Skipwise history file: {e}"))?;
-        if saved.format != FORMAT {
-            return Err(format!("field `format`: expected \"{FORMAT}\", found {:?}", saved.format));
+        Self::precheck(text)?;
+        let header: Header = serde_json::from_str(text).map_err(|e| format!("not a Skipwise history file: {e}"))?;
+        if header.format != FORMAT {
+            return Err(format!("field `format`: expected \"{FORMAT}\", found {:?}", header.format));
         }
-        if saved.version != VERSION {
-            return Err(format!("field `version`: this page reads version {VERSION}, the file is version {}", saved.version));
-        }
-        if !(saved.skip_secs.is_finite() && (0.0..=600.0).contains(&saved.skip_secs)) {
-            return Err(format!("field `skip_secs`: {} is not a number of seconds in 0–600", saved.skip_secs));
+        let saved = match header.version {
+            1 => {
+                let v1: SavedV1 = serde_json::from_str(text).map_err(|e| format!("not a Skipwise history file (version 1): {e}"))?;
+                // Version 1 labelled every play with the file's one threshold, and stored a like
+                // as a play lengthened to that threshold: both survive as they were labelled.
+                let plays = v1
+                    .plays
+                    .into_iter()
+                    .map(|p| Play { item: p.item, played_secs: p.played_secs, duration_secs: p.duration_secs, skip_secs: v1.skip_secs, liked: false })
+                    .collect();
+                Saved { warm: v1.warm, ..Saved::new(v1.catalog, v1.skip_secs, plays) }
+            }
+            VERSION => serde_json::from_str(text).map_err(|e| format!("not a Skipwise history file: {e}"))?,
+            v => return Err(format!("field `version`: this page reads versions 1 and {VERSION}, the file is version {v}")),
+        };
+        check_secs("skip_secs", saved.skip_secs)?;
+        if saved.plays.len() > MAX_PLAYS {
+            return Err(format!("field `plays`: {} plays; this page keeps at most {MAX_PLAYS}", saved.plays.len()));
         }
         if let Some(w) = &saved.warm {
             if serde_json::from_str::<serde_json::Value>(w).is_err() {
@@ -56,6 +116,7 @@ impl Saved {
                     return Err(format!("plays[{i}].{field}: {v} is not a finite number ≥ 0"));
                 }
             }
+            check_secs(&format!("plays[{i}].skip_secs"), p.skip_secs)?;
         }
         Ok(saved)
     }
@@ -74,13 +135,34 @@ impl Saved {
     }
 }
 
+/// A file of `bytes` bytes may be read as a history (checked before reading it).
+pub fn check_size(bytes: u64) -> Result<(), String> {
+    match bytes > MAX_FILE_BYTES {
+        true => Err(format!(
+            "the file is {:.1} MB; a Skipwise history is at most {} MB",
+            bytes as f64 / 1_048_576.0,
+            MAX_FILE_BYTES / 1_048_576
+        )),
+        false => Ok(()),
+    }
+}
+
+fn check_secs(field: &str, v: f32) -> Result<(), String> {
+    match v.is_finite() && (0.0..=600.0).contains(&v) {
+        true => Ok(()),
+        false => Err(format!("field `{field}`: {v} is not a number of seconds in 0–600")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn export_round_trips() {
-        let saved = Saved::new(Kind::Movies, 7.5, vec![Play { item: 3, played_secs: 2.0, duration_secs: 150.0 }]);
+        let mut saved = Saved::new(Kind::Movies, 7.5, vec![play(3, 2.0, 150.0), Play { liked: true, ..play(4, 1.0, 90.0) }]);
+        saved.dropped = 12;
+        saved.warm = Some("[1, 2]".into());
         assert_eq!(Saved::parse(&saved.to_json()), Ok(saved));
     }
 
@@ -93,6 +175,39 @@ mod tests {
         let text = r#"{"format":"skipwise-history","version":1,"catalog":"music","skip_secs":10,
             "plays":[{"item":1,"played_secs":3,"duration_secs":100},{"item":2,"played_secs":-1,"duration_secs":100}]}"#;
         assert_eq!(Saved::parse(text).unwrap_err(), "plays[1].played_secs: -1 is not a finite number ≥ 0");
+        let text = r#"{"format":"skipwise-history","version":2,"catalog":"music","skip_secs":10,
+            "plays":[{"item":1,"played_secs":3,"duration_secs":100,"skip_secs":900,"liked":false}]}"#;
+        assert_eq!(Saved::parse(text).unwrap_err(), "field `plays[0].skip_secs`: 900 is not a number of seconds in 0–600");
+        let err = Saved::parse(r#"{"format":"skipwise-history","version":3,"catalog":"music"}"#).unwrap_err();
+        assert_eq!(err, "field `version`: this page reads versions 1 and 2, the file is version 3");
+    }
+
+    fn play(item: u64, played_secs: f32, duration_secs: f32) -> Play {
+        Play { item, played_secs, duration_secs, skip_secs: 10.0, liked: false }
+    }
+
+    #[test]
+    fn version_1_is_migrated_with_the_files_threshold() {
+        let text = r#"{"format":"skipwise-history","version":1,"catalog":"movies","skip_secs":6,
+            "plays":[{"item":1,"played_secs":3,"duration_secs":100},{"item":2,"played_secs":50,"duration_secs":100}],"warm":"[]"}"#;
+        let saved = Saved::parse(text).expect("a version 1 file");
+        assert_eq!(saved.version, VERSION);
+        assert_eq!(saved.catalog, Kind::Movies);
+        assert_eq!(saved.warm.as_deref(), Some("[]"));
+        let six = |p: Play| Play { skip_secs: 6.0, ..p };
+        assert_eq!(saved.plays, vec![six(play(1, 3.0, 100.0)), six(play(2, 50.0, 100.0))]);
+    }
+
+    #[test]
+    fn huge_files_are_refused_before_parsing() {
+        assert_eq!(check_size(50 * 1024 * 1024).unwrap_err(), "the file is 50.0 MB; a Skipwise history is at most 8 MB");
+        assert!(check_size(MAX_FILE_BYTES).is_ok());
+        // 100 000 plays in compact JSON are under 8 MB, and are refused by their count, with it,
+        // even though the text is not even valid JSON past the first play.
+        let one = r#"{"item":1,"played_secs":3,"duration_secs":100,"skip_secs":10,"liked":false},"#;
+        let text = format!(r#"{{"format":"skipwise-history","version":2,"catalog":"music","skip_secs":10,"plays":[{}"#, one.repeat(100_000));
+        assert!((text.len() as u64) < MAX_FILE_BYTES);
+        assert_eq!(Saved::parse(&text).unwrap_err(), "the file holds about 100000 plays; this page keeps at most 20000");
     }
 
     #[test]
@@ -102,7 +217,7 @@ mod tests {
             "tempo_bpm":90,"year":null,"runtime_min":null,"duration_secs":100,"hue":10}]}"#,
         )
         .expect("catalog");
-        let saved = Saved::new(Kind::Music, 10.0, vec![Play { item: 1, played_secs: 1.0, duration_secs: 100.0 }, Play { item: 9, played_secs: 1.0, duration_secs: 100.0 }]);
+        let saved = Saved::new(Kind::Music, 10.0, vec![play(1, 1.0, 100.0), play(9, 1.0, 100.0)]);
         assert_eq!(saved.check_items(&catalog).unwrap_err(), "plays[1].item: 9 is not in the music catalog (1 items)");
     }
 }

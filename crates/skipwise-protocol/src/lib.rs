@@ -4,6 +4,11 @@
 //! map's few hundred points took the best part of a second through serde-wasm-bindgen's object
 //! conversion and take well under a millisecond as JSON. This crate has no burn and no web
 //! dependency, so the page's wasm stays small.
+//!
+//! Every message travels in an [`Envelope`]: the page numbers its requests, and the worker answers
+//! each with the number of the request it answers. The page drops answers to requests it no longer
+//! waits for (after a catalog switch, a reset, an import or a worker restart), and an `Error` ends
+//! the request it names, so one failed request can never leave the page waiting.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,13 +20,25 @@ pub mod history;
 /// 0.15 after 30 steps, 0.69 after 100, 0.85 after 150 (the worker's test pins it).
 pub const WARM_STEPS: u32 = 150;
 
+/// A request or response with the id of the request it belongs to. Requests are numbered from 1
+/// by the page; a response carries its request's id, or [`UNSOLICITED`] for what the worker says
+/// on its own (`Booted`, or a panic outside any request).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub id: u64,
+    pub body: T,
+}
+
+/// The id of a response that answers no request.
+pub const UNSOLICITED: u64 = 0;
+
 /// A message as the text that crosses `postMessage`.
-pub fn encode<T: Serialize>(message: &T) -> Result<String, String> {
-    serde_json::to_string(message).map_err(|e| format!("cannot encode a message: {e}"))
+pub fn encode<T: Serialize>(id: u64, body: &T) -> Result<String, String> {
+    serde_json::to_string(&Envelope { id, body }).map_err(|e| format!("cannot encode a message: {e}"))
 }
 
 /// A message from the text that crossed `postMessage`.
-pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
+pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Envelope<T>, String> {
     serde_json::from_str(text).map_err(|e| format!("unreadable message: {e}"))
 }
 
@@ -74,12 +91,19 @@ impl Catalog {
     }
 }
 
-/// One finished play: the item (catalog id) and how long it ran before it ended or was skipped.
+/// One finished play: the item (catalog id), how long it ran before it ended or was skipped, and
+/// what fixes its label for good: the FP threshold in force when it was played, and whether the
+/// visitor liked it. A later threshold never relabels a past play (a reload relearns the same
+/// labels), and a like is kept as a like, not as a longer play.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Play {
     pub item: u64,
     pub played_secs: f32,
     pub duration_secs: f32,
+    /// Played for less than this (and not to the end, and not liked) → FP.
+    pub skip_secs: f32,
+    /// A like makes the play a positive however short it was.
+    pub liked: bool,
 }
 
 /// A recommended item (catalog id) and its score `e_seq · e_item`.
@@ -114,6 +138,17 @@ pub enum Labels {
     Play(bool),
 }
 
+/// Test-only faults the page asks for with `?fault=…` (see the page's `params`), so the browser
+/// tests can prove that a failing or dying worker never stalls the page. Each fires once, on the
+/// `nth` Observe (1-based) of the worker it was given to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fault {
+    /// Answer the nth Observe with an `Error` (the models do not learn that play).
+    ErrorOnObserve(u32),
+    /// Panic inside the nth Observe (the worker dies, as a trap would kill it).
+    PanicOnObserve(u32),
+}
+
 /// Both models' view of the session after an event (or after a start).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recommendations {
@@ -132,19 +167,48 @@ pub struct Recommendations {
     pub millis: f64,
 }
 
+impl Recommendations {
+    /// Every score, weight and map point must be a finite number: JSON has no NaN, and a NaN
+    /// score ranks nothing. The worker sends an `Error` naming the first bad value instead.
+    pub fn check_finite(&self) -> Result<(), String> {
+        let lists = [("FP-AdaMetric's list", &self.fp_aware), ("Vanilla's list", &self.vanilla)];
+        for (name, list) in lists {
+            if let Some(r) = list.iter().find(|r| !r.score.is_finite()) {
+                return Err(format!("{name}: item {} has score {}", r.item, r.score));
+            }
+        }
+        if let Some(w) = self.fp_weights.iter().find(|w| !w.weight.is_finite()) {
+            return Err(format!("degree of dislike: item {} has weight {}", w.item, w.weight));
+        }
+        if let Some(map) = &self.map {
+            if let Some(i) = map.items.iter().position(|p| !p.iter().all(|v| v.is_finite())) {
+                return Err(format!("embedding map: item point {} is {:?}", i + 1, map.items[i]));
+            }
+            if let Some(p) = map.session.filter(|p| !p.iter().all(|v| v.is_finite())) {
+                return Err(format!("embedding map: the session point is {p:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    /// Pick a backend. `allow_gpu = false` forces the CPU (used after a GPU failure), with the reason.
-    Init { allow_gpu: bool, reason: Option<String> },
+    /// Pick a backend. `allow_gpu = false` forces the CPU (used after a GPU failure), with the
+    /// reason. `fault` is for tests only.
+    Init { allow_gpu: bool, reason: Option<String>, fault: Option<Fault> },
     /// Build both models for `catalog`, warm-start them for `warm_steps` on simulated sessions
     /// (or load `warm`, weights an earlier `WarmWeights` gave the page), then learn `history` (a
     /// reload or an import) and answer with `Recommendations`.
-    Start { catalog: Catalog, skip_secs: f32, warm_steps: u32, history: Vec<Play>, warm: Option<String> },
+    /// `seed` seeds both models' initial weights and their simulated listeners (the page's
+    /// "Reset with a new seed" changes it).
+    Start { catalog: Catalog, skip_secs: f32, seed: u64, warm_steps: u32, history: Vec<Play>, warm: Option<String> },
     /// `steps` more training steps on simulated sessions, reporting the loss after each.
     Train { steps: u32 },
-    /// A finished play: label it with the FP rule, update both models, answer with `Recommendations`.
-    Observe { play: Play, skip_secs: f32 },
+    /// A finished play: label it with the FP rule (at the play's own threshold), update both
+    /// models, answer with `Recommendations`.
+    Observe { play: Play },
 }
 
 /// Worker → page.
@@ -164,6 +228,9 @@ pub enum Response {
     WarmWeights { catalog: Catalog, warm_steps: u32, weights: String },
     /// `Start::warm` was used: no warm-start training this time.
     WarmLoaded { catalog: Catalog },
+    /// Something went wrong but the request goes on (e.g. cached weights that no longer fit).
+    Warning { message: String },
+    /// The request failed; this is its answer (the page stops waiting for it).
     Error { message: String },
     /// The GPU gave an unusable result (e.g. a NaN loss); the page restarts the worker on the CPU.
     DeviceFailed { message: String },
@@ -198,10 +265,33 @@ mod tests {
             }),
             Response::Ready { backend: BackendInfo { kind: BackendKind::Cpu, adapter: None, fallback_reason: None } },
         ];
-        for m in msgs {
-            let text = encode(&m).expect("serialises");
-            let back: Response = decode(&text).expect("deserialises");
-            assert_eq!(back, m);
+        for (id, m) in msgs.into_iter().enumerate() {
+            let text = encode(id as u64, &m).expect("serialises");
+            let back: Envelope<Response> = decode(&text).expect("deserialises");
+            assert_eq!(back, Envelope { id: id as u64, body: m });
         }
+    }
+
+    #[test]
+    fn a_nan_anywhere_in_an_answer_is_named() {
+        let ok = Recommendations {
+            events: 1,
+            labels: Labels::Play(false),
+            fp_aware: vec![Ranked { item: 7, score: 0.5 }],
+            vanilla: vec![Ranked { item: 8, score: 0.25 }],
+            fp_weights: vec![FpWeight { item: 3, weight: 0.5 }],
+            map: Some(EmbeddingMap { items: vec![[0.5, -1.0], [0.0, 0.0]], session: Some([1.0, 1.0]) }),
+            millis: 1.0,
+        };
+        assert_eq!(ok.check_finite(), Ok(()));
+        let mut bad = ok.clone();
+        bad.vanilla[0].score = f32::NAN;
+        assert_eq!(bad.check_finite().unwrap_err(), "Vanilla's list: item 8 has score NaN");
+        let mut bad = ok.clone();
+        bad.map.as_mut().map(|m| m.items[1][0] = f32::INFINITY);
+        assert_eq!(bad.check_finite().unwrap_err(), "embedding map: item point 2 is [inf, 0.0]");
+        let mut bad = ok;
+        bad.fp_weights[0].weight = f32::NAN;
+        assert!(bad.check_finite().unwrap_err().starts_with("degree of dislike: item 3"));
     }
 }

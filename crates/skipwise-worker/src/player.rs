@@ -45,6 +45,19 @@ pub fn kind(catalog: Catalog) -> CatalogKind {
     }
 }
 
+/// One online learner of the player's kind: `method` on `catalog`'s simulated listeners.
+pub fn learner(catalog: Catalog, skip_secs: f32, seed: u64, method: Method, device: &Device) -> skipwise_core::Result<OnlineLearner> {
+    let mut sim = Simulator::new(kind(catalog).sim_config());
+    let rule = FpRule { skip_secs, ..FpRule::default() };
+    rule.validate()?;
+    let data = sim.dataset(&rule);
+    let online = OnlineConfig { steps_per_event: 2, rule, ..OnlineConfig::default() };
+    let trainer = Trainer::new(player_config(method, seed), data.n_rows(), device)?;
+    let warm = trainer.train_examples(&data.sessions);
+    trainer.check_items(&warm)?;
+    Ok(OnlineLearner::new(trainer, data.items, warm, online))
+}
+
 pub struct Player {
     pub fp_aware: OnlineLearner,
     pub vanilla: OnlineLearner,
@@ -55,20 +68,14 @@ pub struct Player {
 }
 
 impl Player {
-    pub fn new(catalog: Catalog, skip_secs: f32, device: &Device) -> skipwise_core::Result<Self> {
-        let mut sim = Simulator::new(kind(catalog).sim_config());
-        let rule = FpRule { skip_secs, ..FpRule::default() };
-        rule.validate()?;
-        let data = sim.dataset(&rule);
-        let online = OnlineConfig { steps_per_event: 2, rule, ..OnlineConfig::default() };
-        let learner = |method| -> skipwise_core::Result<OnlineLearner> {
-            // One seed for both: the twins start from the same weights and differ only by method.
-            let trainer = Trainer::new(player_config(method, 7), data.n_rows(), device)?;
-            let warm = trainer.train_examples(&data.sessions);
-            trainer.check_items(&warm)?;
-            Ok(OnlineLearner::new(trainer, data.items.clone(), warm, online.clone()))
-        };
-        Ok(Self { fp_aware: learner(Method::FpAdaMetric)?, vanilla: learner(Method::Vanilla)?, events: 0, map: None })
+    /// Both models for `catalog`, seeded by `seed`: their initial weights, batch draws and replay
+    /// order. The simulated listeners stay the catalog's own (the simulator's seed also makes the
+    /// catalog's items, which the page's catalog file must match).
+    pub fn new(catalog: Catalog, skip_secs: f32, seed: u64, device: &Device) -> skipwise_core::Result<Self> {
+        // One seed for both: the twins start from the same weights and differ only by method.
+        let fp_aware = learner(catalog, skip_secs, seed, Method::FpAdaMetric, device)?;
+        let vanilla = learner(catalog, skip_secs, seed, Method::Vanilla, device)?;
+        Ok(Self { fp_aware, vanilla, events: 0, map: None })
     }
 
     /// Writes cached warm-start weights (the text [`Player::warm_text`] made) into both models.
@@ -90,16 +97,25 @@ impl Player {
         [&mut self.fp_aware, &mut self.vanilla]
     }
 
-    /// The FP threshold the visitor set on the page.
-    pub fn set_skip_secs(&mut self, skip_secs: f32) -> skipwise_core::Result<()> {
-        let rule = FpRule { skip_secs, ..self.fp_aware.config.rule.clone() };
+    /// Records `play` in both models, or in neither (an invalid play changes nothing), labelled
+    /// at the play's own threshold; returns its label (`true` = FP).
+    pub fn record(&mut self, play: &Play) -> skipwise_core::Result<bool> {
+        let rule = FpRule { skip_secs: play.skip_secs, ..self.fp_aware.config.rule.clone() };
         rule.validate()?;
-        for l in self.learners() {
-            l.config.rule = rule.clone();
+        let event = Self::event(play);
+        self.fp_aware.config.rule = rule.clone();
+        let fp = self.fp_aware.record(&event)?.fp;
+        self.vanilla.config.rule = rule;
+        if let Err(e) = self.vanilla.record(&event) {
+            // The twins see the same plays, always: take it back from the first.
+            self.fp_aware.session.clicks.pop();
+            return Err(e);
         }
-        Ok(())
+        Ok(fp)
     }
 
+    /// A play as a core event. A like is an explicit positive: a top rating, which the FP rule
+    /// reads before the played time.
     pub fn event(play: &Play) -> Event {
         Event {
             session: None,
@@ -108,7 +124,7 @@ impl Player {
             timestamp: 0.0,
             played_secs: Some(play.played_secs),
             duration_secs: Some(play.duration_secs),
-            rating: None,
+            rating: play.liked.then_some(5.0),
         }
     }
 
@@ -118,23 +134,21 @@ impl Player {
         self.fp_aware.session.positives()
     }
 
-    /// The session's distinct FPs, newest last, at most the model's FP cap (dense ids).
+    /// The FP set of the session's next step, exactly as training builds it (the newest distinct
+    /// skips, none of them in the session's input, at most the FP cap; newest last, dense ids):
+    /// what the "Degree of dislike" bars show.
     pub fn session_fps(&self) -> Vec<u32> {
-        let mut fps: Vec<u32> = Vec::new();
-        for f in self.fp_aware.session.fps().into_iter().rev() {
-            if !fps.contains(&f) {
-                fps.push(f);
-            }
-        }
-        fps.truncate(self.fp_aware.trainer.config.objective.fp_cap);
-        fps.reverse();
-        fps
+        let session = &self.fp_aware.session;
+        let fps = skipwise_core::batch::newest_distinct(session.clicks.iter().filter(|c| c.fp).map(|c| c.item));
+        skipwise_core::batch::fp_set(&fps, &self.fp_aware.prefix(), None, self.fp_aware.trainer.config.objective.fp_cap)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    /// The page's default seed (`skipwise_page_logic::params::DEFAULT_SEED`).
+    const DEFAULT_SEED: u64 = 7;
     use skipwise_core::batch::Example;
     use skipwise_core::catalog::catalog;
 
@@ -151,21 +165,21 @@ mod tests {
     #[test]
     fn warm_weights_survive_the_round_trip_through_text() {
         let device = Device::flex();
-        let mut a = Player::new(Catalog::Movies, 10.0, &device).expect("player");
+        let mut a = Player::new(Catalog::Movies, 10.0, DEFAULT_SEED, &device).expect("player");
         warm(&mut a.fp_aware, 5);
         warm(&mut a.vanilla, 5);
         let text = Player::warm_text(
             &weights::read_sync(&a.fp_aware.trainer.model).expect("reads"),
             &weights::read_sync(&a.vanilla.trainer.model).expect("reads"),
         );
-        let mut b = Player::new(Catalog::Movies, 10.0, &device).expect("player");
+        let mut b = Player::new(Catalog::Movies, 10.0, DEFAULT_SEED, &device).expect("player");
         b.load_warm(&text).expect("loads");
         let recs = |p: &Player| p.fp_aware.popular(3, &[]);
         assert_eq!(recs(&a), recs(&b));
         let scores = |l: &OnlineLearner| l.trainer.score_tensor(&[1, 2]).into_data().try_to_vec::<f32>().unwrap_or_default();
         assert_eq!(scores(&a.vanilla), scores(&b.vanilla));
         // Weights of the other catalog (another size) are refused, and the text's errors say so.
-        let mut music = Player::new(Catalog::Music, 10.0, &device).expect("player");
+        let mut music = Player::new(Catalog::Music, 10.0, DEFAULT_SEED, &device).expect("player");
         assert!(music.load_warm(&text).is_err());
         let err = music.load_warm("[1, 2").expect_err("truncated text");
         assert!(err.starts_with("unreadable weights"), "{err}");
@@ -177,13 +191,70 @@ mod tests {
     #[test]
     fn the_warm_start_learns_the_catalog() {
         let device = Device::flex();
-        let mut p = Player::new(Catalog::Music, 10.0, &device).expect("player");
+        let mut p = Player::new(Catalog::Music, 10.0, DEFAULT_SEED, &device).expect("player");
         warm(&mut p.fp_aware, skipwise_protocol::WARM_STEPS as usize);
         let mut sim = Simulator::new(kind(Catalog::Music).sim_config());
         let sessions = sim.dataset(&FpRule::default()).sessions;
         let test = skipwise_core::batch::eval_examples(&sessions[..200], false);
         let report = p.fp_aware.trainer.evaluate(&test).expect("evaluates");
         assert!(report.get("HR@10") >= 0.7, "HR@10 {}", report.get("HR@10"));
+    }
+
+    #[test]
+    fn a_play_is_labelled_at_its_own_threshold_and_a_like_is_a_positive() {
+        let device = Device::flex();
+        let mut p = Player::new(Catalog::Movies, 10.0, DEFAULT_SEED, &device).expect("player");
+        let play = |item, played_secs, skip_secs, liked| Play { item, played_secs, duration_secs: 100.0, skip_secs, liked };
+        assert!(p.record(&play(1, 5.0, 10.0, false)).expect("valid"), "5 s under a 10-s threshold is an FP");
+        assert!(!p.record(&play(2, 5.0, 3.0, false)).expect("valid"), "5 s under a 3-s threshold is not");
+        assert!(!p.record(&play(3, 1.0, 10.0, true)).expect("valid"), "a like is a positive however short");
+        // An unknown item is refused by both twins: neither records it.
+        assert!(p.record(&play(9999, 1.0, 10.0, false)).is_err());
+        assert_eq!(p.fp_aware.session.clicks.len(), 3);
+        assert_eq!(p.vanilla.session.clicks.len(), 3);
+        assert_eq!(p.fp_aware.session.fps(), p.vanilla.session.fps());
+    }
+
+    #[test]
+    fn another_seed_is_another_start_and_the_same_seed_the_same() {
+        let device = Device::flex();
+        let scores = |seed| {
+            let p = Player::new(Catalog::Music, 10.0, seed, &device).expect("player");
+            p.fp_aware.trainer.score_tensor(&[1, 2]).into_data().try_to_vec::<f32>().unwrap_or_default()
+        };
+        assert_eq!(scores(DEFAULT_SEED), scores(DEFAULT_SEED));
+        assert_ne!(scores(DEFAULT_SEED), scores(8));
+    }
+
+    /// Issue #15's check that every skip reaches the metric term: in a session with twelve
+    /// distinct skips, the twelfth lowers FP-AdaMetric's score for that item more than
+    /// FP-Simple's (with the oldest-eight FP set it never entered FP-AdaMetric's term at all).
+    #[test]
+    fn the_twelfth_skip_is_pushed_down_by_the_metric_term() {
+        let device = Device::flex();
+        let c = catalog(CatalogKind::Music);
+        let of_genre = |g: usize| c.items.iter().filter(move |i| i.genre_index == g).map(|i| (i.id, i.duration_secs));
+        let mut drops = Vec::new();
+        for method in [Method::FpAdaMetric, Method::FpSimple] {
+            let mut l = learner(Catalog::Music, 10.0, DEFAULT_SEED, method, &device).expect("learner");
+            warm(&mut l, 60);
+            let event = |item, played_secs, duration_secs| Player::event(&Play { item, played_secs, duration_secs, skip_secs: 10.0, liked: false });
+            for (item, d) in of_genre(2).take(2) {
+                l.observe_sync(&event(item, d, d)).expect("positive");
+            }
+            let skips: Vec<(u64, f32)> = of_genre(5).take(12).collect();
+            for (item, d) in &skips[..11] {
+                l.observe_sync(&event(*item, 2.0, *d)).expect("skip");
+            }
+            let (twelfth, d) = skips[11];
+            let row = l.items.get(twelfth).expect("in the catalog") as usize;
+            let score = |l: &OnlineLearner| l.trainer.score_tensor(&l.prefix()).into_data().try_to_vec::<f32>().unwrap_or_default()[row];
+            let before = score(&l);
+            l.observe_sync(&event(twelfth, 2.0, d)).expect("the twelfth skip");
+            drops.push(before - score(&l));
+        }
+        eprintln!("score drop of the 12th skipped item: FP-AdaMetric {:.4}, FP-Simple {:.4}", drops[0], drops[1]);
+        assert!(drops[0] > drops[1], "FP-AdaMetric {} vs FP-Simple {}", drops[0], drops[1]);
     }
 
     /// The page's browser test in miniature, over several genre pairs: play one genre, skip
@@ -196,7 +267,7 @@ mod tests {
         let c = catalog(CatalogKind::Music);
         let (mut ada, mut vanilla) = (0, 0);
         for (like, skip) in [(2, 5), (0, 3), (1, 7), (4, 9), (6, 8), (3, 2)] {
-            let mut p = Player::new(Catalog::Music, 10.0, &device).expect("player");
+            let mut p = Player::new(Catalog::Music, 10.0, DEFAULT_SEED, &device).expect("player");
             let losses = warm(&mut p.fp_aware, skipwise_protocol::WARM_STEPS as usize);
             warm(&mut p.vanilla, skipwise_protocol::WARM_STEPS as usize);
             assert!(losses[losses.len() - 5..].iter().sum::<f32>() < losses[..5].iter().sum::<f32>(), "{losses:?}");
@@ -204,8 +275,8 @@ mod tests {
             let (mut liked, mut skipped) = (of_genre(like), of_genre(skip));
             for n in 0..16 {
                 let play = match n % 2 {
-                    0 => liked.next().map(|(item, d)| Play { item, played_secs: d, duration_secs: d }),
-                    _ => skipped.next().map(|(item, d)| Play { item, played_secs: 2.0, duration_secs: d }),
+                    0 => liked.next().map(|(item, d)| Play { item, played_secs: d, duration_secs: d, skip_secs: 10.0, liked: false }),
+                    _ => skipped.next().map(|(item, d)| Play { item, played_secs: 2.0, duration_secs: d, skip_secs: 10.0, liked: false }),
                 }
                 .expect("the genre has 30 items");
                 for l in p.learners() {

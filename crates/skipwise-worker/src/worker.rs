@@ -1,4 +1,5 @@
-//! The message loop: one request at a time, in arrival order, each answered with responses.
+//! The message loop: one request at a time, in arrival order, each answered with responses that
+//! carry the request's id (an `Error` is an answer too, so the page never waits for ever).
 //!
 //! Every device read is async (sync reads panic on wasm). A step whose loss is not finite never
 //! reaches the model; on the GPU it also ends the GPU's turn (`DeviceFailed`), since the same
@@ -12,7 +13,7 @@ use skipwise_core::burn::tensor::Device;
 use skipwise_core::online::OnlineLearner;
 use skipwise_core::train::top_k;
 use skipwise_core::weights::{self, Weights};
-use skipwise_protocol::{BackendKind, EmbeddingMap, FpWeight, Labels, Play, Ranked, Recommendations, Request, Response};
+use skipwise_protocol::{BackendKind, EmbeddingMap, Fault, FpWeight, Labels, Play, Ranked, Recommendations, Request, Response, UNSOLICITED};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -24,10 +25,13 @@ struct State {
     device: Option<Device>,
     on_gpu: bool,
     player: Option<Player>,
-    queue: VecDeque<Request>,
+    queue: VecDeque<(u64, Request)>,
     busy: bool,
     /// FP-AdaMetric loss steps reported so far (the page's "Training loss" list).
     loss_steps: u32,
+    /// A test-only fault from `Init`, and the Observes seen so far.
+    fault: Option<Fault>,
+    observes: u32,
 }
 
 /// Why a request stopped: an ordinary error, or a GPU that can no longer be trusted.
@@ -45,14 +49,17 @@ impl From<String> for Failure {
 thread_local! {
     /// Training steps run on this worker's device, for the failure message.
     static STEPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// The id of the request being handled, for everything posted meanwhile (and a panic's report).
+    static CURRENT: std::cell::Cell<u64> = const { std::cell::Cell::new(UNSOLICITED) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
+/// Posts `response` as an answer to the request being handled.
 fn post(response: &Response) {
-    if let Ok(text) = skipwise_protocol::encode(response) {
+    if let Ok(text) = skipwise_protocol::encode(CURRENT.with(|c| c.get()), response) {
         // A failed post means the page is gone; there is no one left to tell.
         scope().post_message(&text.into()).ok();
     }
@@ -70,10 +77,10 @@ pub fn start() {
     let state = Rc::new(RefCell::new(State::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         match skipwise_protocol::decode::<Request>(&event.data().as_string().unwrap_or_default()) {
-            Ok(request) => {
+            Ok(envelope) => {
                 let start_loop = {
                     let mut s = state.borrow_mut();
-                    s.queue.push_back(request);
+                    s.queue.push_back((envelope.id, envelope.body));
                     !std::mem::replace(&mut s.busy, true)
                 };
                 if start_loop {
@@ -91,10 +98,11 @@ pub fn start() {
 async fn drain(state: Rc<RefCell<State>>) {
     loop {
         let next = state.borrow_mut().queue.pop_front();
-        let Some(request) = next else {
+        let Some((id, request)) = next else {
             state.borrow_mut().busy = false;
             return;
         };
+        CURRENT.with(|c| c.set(id));
         match handle(&state, request).await {
             Ok(()) => {}
             Err(Failure::Error(message)) => post(&Response::Error { message }),
@@ -104,31 +112,33 @@ async fn drain(state: Rc<RefCell<State>>) {
                 post(&Response::DeviceFailed { message });
             }
         }
+        CURRENT.with(|c| c.set(UNSOLICITED));
     }
 }
 
 async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Failure> {
     match request {
-        Request::Init { allow_gpu, reason } => {
+        Request::Init { allow_gpu, reason, fault } => {
             let (device, info) = backend::choose(allow_gpu, reason).await;
             let mut s = state.borrow_mut();
             s.device = Some(device);
             s.on_gpu = info.kind == BackendKind::WebGpu;
             s.player = None;
+            s.fault = fault;
             drop(s);
             post(&Response::Ready { backend: info });
             Ok(())
         }
-        Request::Start { catalog, skip_secs, warm_steps, history, warm } => {
+        Request::Start { catalog, skip_secs, seed, warm_steps, history, warm } => {
             let t0 = now();
             let device = state.borrow().device.clone().ok_or("no backend yet: send Init first".to_string())?;
-            let mut player = Player::new(catalog, skip_secs, &device).map_err(|e| e.to_string())?;
+            let mut player = Player::new(catalog, skip_secs, seed, &device).map_err(|e| e.to_string())?;
             state.borrow_mut().player = None;
             let on_gpu = state.borrow().on_gpu;
             let loaded = match warm.map(|text| player.load_warm(&text)) {
                 Some(Ok(())) => true,
                 Some(Err(e)) => {
-                    post(&Response::Error { message: format!("The cached weights could not be used ({e}); training from scratch.") });
+                    post(&Response::Warning { message: format!("The cached weights could not be used ({e}); training from scratch.") });
                     false
                 }
                 None => false,
@@ -174,12 +184,22 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             post(&Response::TrainDone { steps, millis: now() - t0 });
             Ok(())
         }
-        Request::Observe { play, skip_secs } => {
+        Request::Observe { play } => {
             let t0 = now();
+            let fault = {
+                let mut s = state.borrow_mut();
+                s.observes += 1;
+                let n = s.observes;
+                s.fault.filter(|f| matches!(f, Fault::ErrorOnObserve(k) | Fault::PanicOnObserve(k) if *k == n))
+            };
+            match fault {
+                Some(Fault::ErrorOnObserve(n)) => return Err(Failure::Error(format!("test fault: an error on play {n}"))),
+                Some(Fault::PanicOnObserve(n)) => panic!("test fault: a panic on play {n}"),
+                None => {}
+            }
             let mut player = state.borrow_mut().player.take().ok_or("the models are not built yet".to_string())?;
             let on_gpu = state.borrow().on_gpu;
             let result = async {
-                player.set_skip_secs(skip_secs).map_err(|e| Failure::Error(e.to_string()))?;
                 let fp = learn(&mut player, &play, on_gpu).await?;
                 Ok::<_, Failure>(recommendations(&mut player, Labels::Play(fp), t0).await?)
             }
@@ -209,17 +229,16 @@ async fn train_both(state: &Rc<RefCell<State>>, player: &mut Player, on_gpu: boo
     Ok(())
 }
 
-/// Records a play in both models and runs their online updates; returns the FP label.
+/// Records a play in both models (or, if it is invalid, in neither) and runs their online
+/// updates; returns the FP label. A refused step leaves both twins with the play recorded.
 async fn learn(player: &mut Player, play: &Play, on_gpu: bool) -> Result<bool, Failure> {
-    let event = Player::event(play);
-    let mut fp = false;
+    let fp = player.record(play).map_err(|e| e.to_string())?;
+    player.events += 1;
     for learner in player.learners() {
-        fp = learner.record(&event).map_err(|e| e.to_string())?.fp;
         for batch in learner.update_batches() {
             step(learner, &batch, on_gpu).await?;
         }
     }
-    player.events += 1;
     Ok(fp)
 }
 
@@ -311,5 +330,8 @@ async fn recommendations(player: &mut Player, labels: Labels, t0: f64) -> Result
             .collect()
     };
     let map = embedding_map(player).await?;
-    Ok(Recommendations { events: player.events, labels, fp_aware, vanilla, fp_weights, map, millis: now() - t0 })
+    let recs = Recommendations { events: player.events, labels, fp_aware, vanilla, fp_weights, map, millis: now() - t0 };
+    // JSON has no NaN: an unusable answer is an error that says where, not an unreadable message.
+    recs.check_finite().map_err(|e| format!("the models produced a non-finite value ({e})"))?;
+    Ok(recs)
 }

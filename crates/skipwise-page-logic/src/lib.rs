@@ -1,0 +1,19 @@
+//! The Skipwise page's logic in plain types: no Leptos, no web API, no burn, so every rule the
+//! page follows is unit-tested natively (`cargo test -p skipwise-page-logic`). The page's modules
+//! hold signals and call into these; the views only render.
+//!
+//! | module | what it decides |
+//! |---|---|
+//! | [`conversation`] | which worker answers the page still waits for (request ids, stale answers) |
+//! | [`clock`] | the played position from the clock × speed, and exact stop points |
+//! | [`timeline`] | the visitor's plays, their labels, the cap on their number |
+//! | [`lists`] | the rank moves between two recommendation lists |
+//! | [`persona`] | Autopilot's listener: what it likes, plays, skips, and its hit rate |
+//! | [`params`] | the page's state in its address, clamped with a note |
+
+pub mod clock;
+pub mod conversation;
+pub mod lists;
+pub mod params;
+pub mod persona;
+pub mod timeline;
