@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                 </div>
             </div>
             <UnderTheHood ctx />
+            {storage::search().contains("bench=codec").then(|| view! { <crate::codec_bench::CodecBench /> })}
         </main>
     }
 }

@@ -5,6 +5,7 @@ mod audio;
 mod autopilot;
 mod cache;
 mod catalog;
+mod codec_bench;
 mod conversation;
 mod files;
 mod history;

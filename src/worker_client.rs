@@ -21,8 +21,7 @@ impl WorkerHandle {
     ) -> Result<Self, String> {
         let worker = Worker::new("./worker.js").map_err(|e| format!("cannot start the training worker: {e:?}"))?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let text = event.data().as_string().unwrap_or_default();
-            match skipwise_protocol::decode::<Response>(&text) {
+            match skipwise_protocol::wire::from_js::<Response>(event.data()) {
                 Ok(envelope) => on_response(envelope),
                 // Without a readable id this cannot end a request; it is reported, and the
                 // worker's own `Error` answers (never undecodable) end theirs.
@@ -41,8 +40,8 @@ impl WorkerHandle {
     }
 
     pub fn send(&self, id: u64, request: &Request) -> Result<(), String> {
-        let text = skipwise_protocol::encode(id, request)?;
-        self.worker.post_message(&text.into()).map_err(|e| format!("{e:?}"))
+        let value = skipwise_protocol::wire::to_js(id, request.clone())?;
+        self.worker.post_message(&value).map_err(|e| format!("{e:?}"))
     }
 }
 

@@ -14,7 +14,8 @@ if (self.GPUAdapter && GPUAdapter.prototype.requestDevice) {
 }
 importScripts('./skipwise-worker.js');
 wasm_bindgen('./skipwise-worker_bg.wasm').catch((e) => {
-  // As the Rust side's messages: an envelope (id 0: no request) around a response. A worker that
-  // cannot start is a dead worker, which the page restarts a bounded number of times.
-  self.postMessage(JSON.stringify({ id: 0, body: { Panic: { message: 'the training worker failed to start: ' + e } } }));
+  // As the Rust side's messages (skipwise_protocol::wire): an envelope (id 0: no request) around a
+  // response, and no points. A worker that cannot start is a dead worker, which the page restarts
+  // a bounded number of times.
+  self.postMessage({ m: { id: 0, body: { Panic: { message: 'the training worker failed to start: ' + e } } }, p: new Float32Array(0) });
 });

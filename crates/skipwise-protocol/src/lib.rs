@@ -1,9 +1,9 @@
 //! The messages that cross between the Skipwise page and its training worker.
 //!
-//! Both sides send these as JSON text over `postMessage` ([`encode`], [`decode`]): the embedding
-//! map's few hundred points took the best part of a second through serde-wasm-bindgen's object
-//! conversion and take well under a millisecond as JSON. This crate has no burn and no web
-//! dependency, so the page's wasm stays small.
+//! Both sides post these through [`wire`] (feature `wire`): serde-wasm-bindgen objects with the
+//! embedding map's points as a `Float32Array`, measured faster than JSON text ([`encode`],
+//! [`decode`], kept for files and tests); the figures are in `wire`'s doc. Without the feature this
+//! crate has no burn and no web dependency.
 //!
 //! Every message travels in an [`Envelope`]: the page numbers its requests, and the worker answers
 //! each with the number of the request it answers. The page drops answers to requests it no longer
@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod catalog;
 pub mod history;
+#[cfg(feature = "wire")]
+pub mod wire;
 
 /// Simulated-session steps (batches of 64) each model trains before the player opens. Fewer
 /// leave the lists close to random: FP-AdaMetric's HR@10 on the catalog's simulated sessions is
@@ -32,12 +34,12 @@ pub struct Envelope<T> {
 /// The id of a response that answers no request.
 pub const UNSOLICITED: u64 = 0;
 
-/// A message as the text that crosses `postMessage`.
+/// A message as JSON text.
 pub fn encode<T: Serialize>(id: u64, body: &T) -> Result<String, String> {
     serde_json::to_string(&Envelope { id, body }).map_err(|e| format!("cannot encode a message: {e}"))
 }
 
-/// A message from the text that crossed `postMessage`.
+/// A message from JSON text.
 pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Envelope<T>, String> {
     serde_json::from_str(text).map_err(|e| format!("unreadable message: {e}"))
 }

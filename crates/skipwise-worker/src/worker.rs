@@ -59,9 +59,9 @@ fn scope() -> DedicatedWorkerGlobalScope {
 
 /// Posts `response` as an answer to the request being handled.
 fn post(response: &Response) {
-    if let Ok(text) = skipwise_protocol::encode(CURRENT.with(|c| c.get()), response) {
+    if let Ok(value) = skipwise_protocol::wire::to_js(CURRENT.with(|c| c.get()), response.clone()) {
         // A failed post means the page is gone; there is no one left to tell.
-        scope().post_message(&text.into()).ok();
+        scope().post_message(&value).ok();
     }
 }
 
@@ -76,7 +76,7 @@ pub fn start() {
     }));
     let state = Rc::new(RefCell::new(State::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        match skipwise_protocol::decode::<Request>(&event.data().as_string().unwrap_or_default()) {
+        match skipwise_protocol::wire::from_js::<Request>(event.data()) {
             Ok(envelope) => {
                 let start_loop = {
                     let mut s = state.borrow_mut();
