@@ -302,9 +302,26 @@ fn RecList(ctx: Ctx, rows: RwSignal<Vec<Row>>, label: &'static str) -> impl Into
     }
 }
 
+/// "From genres you skipped: FP-AdaMetric n · Vanilla m": the lesson at a glance.
+fn skipped_genre_counts(ctx: Ctx) -> Option<(usize, usize)> {
+    let genre_of = |id: u64| ctx.item(id).map(|i| i.genre_index);
+    let genres = ctx.timeline.with(|t| {
+        skipwise_page_logic::lists::skipped_genres(t.entries.iter().filter_map(|e| Some((genre_of(e.play.item)?, e.fp?))))
+    });
+    if genres.is_empty() {
+        return None;
+    }
+    let ids = |rows: &[Row]| rows.iter().map(|r| r.item).collect::<Vec<_>>();
+    let count = |rows: RwSignal<Vec<Row>>| rows.with(|r| skipwise_page_logic::lists::count_in_genres(&ids(r), &genres, genre_of));
+    Some((count(ctx.recs), count(ctx.vanilla)))
+}
+
 #[component]
 fn Twin(ctx: Ctx) -> impl IntoView {
     view! {
+        <p id="skipped-genre-counts" class="hint counts" aria-live="polite">
+            {move || skipped_genre_counts(ctx).map(|(ada, vanilla)| format!("From genres you skipped: FP-AdaMetric {ada} · Vanilla {vanilla}"))}
+        </p>
         <section class="panel twin" class:highlight=move || matches!(ctx.tour.get(), Some(2) | Some(3)) aria-label="Twin view">
             <div class="twin-col">
                 <h2>"FP-AdaMetric"</h2>
@@ -466,7 +483,7 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
                 {format!(
                     "Both models are STAMP (d = 32) trained in a Web Worker: {} warm-start steps on simulated listeners \
                      (cached in IndexedDB, so a reload skips them), then two steps per play on your session plus replay. \
-                     \"Train\" runs {STEPS_PER_CLICK} more steps. The list shows FP-AdaMetric's loss after each step. \
+                     \"Train\" runs {STEPS_PER_CLICK} more steps. The chart shows both models' loss after each step. \
                      Export saves your history with the warm-start weights; Reset clears both for this catalog.",
                     ctx.warm_steps()
                 )}
@@ -496,11 +513,13 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
             </Show>
             <p id="warm-source" class="hint">{move || ctx.warm_source.get()}</p>
             <p role="status" class="status">{move || ctx.status.get()}</p>
-            <ol aria-label="Training loss" class="losses">
+            <LossChart ctx />
+            // For screen readers (and the tests): one item per step, FP-AdaMetric's loss.
+            <ol aria-label="Training loss" class="visually-hidden">
                 <For
                     each=move || ctx.losses.get()
-                    key=|(index, _)| *index
-                    children=|(index, loss)| view! { <li>{format!("Step {index}: {loss:.4}")}</li> }
+                    key=|(index, _, _)| *index
+                    children=|(index, loss, vanilla)| view! { <li data-vanilla=format!("{vanilla:.4}")>{format!("Step {index}: {loss:.4}")}</li> }
                 />
             </ol>
         </section>
@@ -531,5 +550,50 @@ fn KeptAside(ctx: Ctx) -> impl IntoView {
                 </ul>
             </section>
         </Show>
+    }
+}
+
+/// Both models' training loss per step, as two lines on one chart (each is its own objective, so
+/// the two levels are not comparable; the slopes are).
+#[component]
+fn LossChart(ctx: Ctx) -> impl IntoView {
+    const W: f32 = 400.0;
+    const H: f32 = 140.0;
+    let lines = move || {
+        let losses = ctx.losses.get();
+        let n = losses.len();
+        let finite = losses.iter().flat_map(|(_, a, v)| [*a, *v]).filter(|x| x.is_finite());
+        let (lo, hi) = finite.fold((f32::MAX, f32::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+        if n < 2 || lo > hi {
+            return None;
+        }
+        let y = move |v: f32| 10.0 + (H - 30.0) * (1.0 - (v - lo) / (hi - lo).max(1e-6));
+        let line = |pick: fn(&(usize, f32, f32)) -> f32| {
+            losses
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| pick(l).is_finite())
+                .map(|(i, l)| format!("{:.1},{:.1}", 34.0 + (W - 40.0) * i as f32 / (n - 1) as f32, y(pick(l))))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        Some(view! {
+            <text x="2" y="14" class="tick">{format!("{hi:.2}")}</text>
+            <text x="2" y=format!("{:.0}", H - 18.0) class="tick">{format!("{lo:.2}")}</text>
+            <text x=W - 4.0 y=H - 4.0 class="tick" text-anchor="end">{format!("step {n}")}</text>
+            <polyline points=line(|l| l.2) class="series vanilla"></polyline>
+            <polyline points=line(|l| l.1) class="series ada"></polyline>
+        })
+    };
+    view! {
+        <svg viewBox=format!("0 0 {W} {H}") class="chart" role="img" aria-label="Training loss per step: FP-AdaMetric and Vanilla">
+            <line x1="34" y1=H - 20.0 x2=W - 6.0 y2=H - 20.0 class="axis"></line>
+            {lines}
+        </svg>
+        <p class="hint legend">
+            <span class="key line ada"></span>" FP-AdaMetric "
+            <span class="key line vanilla"></span>" Vanilla · "
+            {move || ctx.losses.with(|l| l.last().map(|(i, a, v)| format!("step {i}: {a:.3} and {v:.3}")).unwrap_or_else(|| "no training steps yet".into()))}
+        </p>
     }
 }

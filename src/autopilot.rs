@@ -21,9 +21,9 @@ pub fn step(ctx: Ctx) {
     let persona = ctx.persona.get_untracked();
     let Some(catalog) = ctx.catalog.get_untracked() else { return };
     let items: Vec<(u64, usize)> = catalog.items.iter().map(|i| (i.id, i.genre_index)).collect();
-    let played: Vec<u64> = ctx.timeline.with_untracked(|t| t.entries.iter().map(|e| e.play.item).collect());
+    let recent: Vec<u64> = ctx.timeline.with_untracked(|t| t.recent_items(skipwise_page_logic::persona::REPLAY_AFTER));
     let list: Vec<u64> = ctx.recs.with_untracked(|r| r.iter().map(|r| r.item).collect());
-    let Some(next) = persona.choose(&items, &played, &list, &mut || js_sys::Math::random()) else { return };
+    let Some(next) = persona.choose(&items, &recent, &list, &mut || js_sys::Math::random()) else { return };
     let Some(item) = ctx.item(next) else { return };
     player::play(ctx, next);
     player::stop_at(ctx, persona.stop_secs(item.genre_index, ctx.skip_secs.get_untracked()));

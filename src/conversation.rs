@@ -103,9 +103,9 @@ fn on_response(ctx: Ctx, allow_gpu: bool, init: &Request, Envelope { id, body }:
             start_models(ctx);
         }
         Response::Progress { what, done, total } => ctx.progress.set(Some((what, done, total))),
-        Response::Loss { loss, .. } => ctx.losses.update(|l| {
+        Response::Loss { loss, vanilla_loss, .. } => ctx.losses.update(|l| {
             let index = l.len() + 1;
-            l.push((index, loss));
+            l.push((index, loss, vanilla_loss));
         }),
         Response::TrainDone { steps, millis } => {
             ctx.training.set(false);

@@ -54,9 +54,10 @@ pub fn stop_at(ctx: Ctx, secs: f32) {
     });
 }
 
-/// The next item: the FP-aware list's best that is not playing now.
+/// The next item: the FP-aware list's best that is not playing now and was never skipped.
 fn next_item(ctx: Ctx, after: Option<u64>) -> Option<u64> {
-    ctx.recs.with_untracked(|r| r.iter().map(|r| r.item).find(|i| Some(*i) != after))
+    let skipped = ctx.timeline.with_untracked(|t| t.skipped());
+    ctx.recs.with_untracked(|r| skipwise_page_logic::lists::next_to_play(r, after, &skipped))
 }
 
 pub fn skip(ctx: Ctx) {

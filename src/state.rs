@@ -40,7 +40,8 @@ pub struct Ctx {
     pub models_ready: RwSignal<bool>,
     pub progress: RwSignal<Option<(String, u32, u32)>>,
     pub training: RwSignal<bool>,
-    pub losses: RwSignal<Vec<(usize, f32)>>,
+    /// (step, FP-AdaMetric's loss, Vanilla's loss) per simulated-session step.
+    pub losses: RwSignal<Vec<(usize, f32, f32)>>,
     pub status: RwSignal<String>,
 
     pub kind: RwSignal<Kind>,

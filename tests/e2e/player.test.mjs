@@ -128,6 +128,10 @@ for (const mode of [{ name: 'WebGPU off (CPU fallback)', webgpu: false }, { name
         (imported ? '; warm-start weights imported from the CPU run' : ''));
       assert.ok(share(ada, skipped) < share(vanilla, skipped), `FP-AdaMetric ${ada} vs Vanilla ${vanilla}`);
       assert.ok(share(ada, skipped) < share(initial, skipped), `FP-AdaMetric ${ada} vs before ${initial}`);
+      // The count a visitor reads at a glance agrees with the lists it counts.
+      const glance = (await page.locator('#skipped-genre-counts').textContent()).match(/^From genres you skipped: FP-AdaMetric (\d+) · Vanilla (\d+)$/);
+      assert.ok(glance, 'the per-list counts are shown');
+      assert.deepEqual([Number(glance[1]), Number(glance[2])], [ada.filter((g) => g === skipped).length, vanilla.filter((g) => g === skipped).length]);
       const timeline = page.getByRole('list', { name: 'Session timeline' }).getByRole('listitem');
       assert.equal(await timeline.count(), EVENTS);
       assert.equal(await page.getByRole('list', { name: 'Degree of dislike' }).getByRole('listitem').count() > 0, true);

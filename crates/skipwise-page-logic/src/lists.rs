@@ -38,9 +38,48 @@ pub fn delta_badge(delta: Option<i32>) -> (String, &'static str) {
     }
 }
 
+/// What auto-next plays: the list's best item that is not `now` and that the visitor has not
+/// skipped (a skipped item stays in the lists, so it can be watched falling, but the player never
+/// brings it back by itself).
+pub fn next_to_play(list: &[Row], now: Option<u64>, skipped: &[u64]) -> Option<u64> {
+    list.iter().map(|r| r.item).find(|i| Some(*i) != now && !skipped.contains(i))
+}
+
+/// Genres the visitor skipped more often than played through: (genre, was it an FP) per play.
+pub fn skipped_genres(plays: impl IntoIterator<Item = (usize, bool)>) -> Vec<usize> {
+    let mut net: std::collections::BTreeMap<usize, i64> = std::collections::BTreeMap::new();
+    for (genre, fp) in plays {
+        *net.entry(genre).or_default() += if fp { 1 } else { -1 };
+    }
+    net.into_iter().filter(|(_, n)| *n > 0).map(|(g, _)| g).collect()
+}
+
+/// How many items of `list` belong to one of `genres` (by `genre_of`).
+pub fn count_in_genres(list: &[u64], genres: &[usize], genre_of: impl Fn(u64) -> Option<usize>) -> usize {
+    list.iter().filter(|i| genre_of(**i).is_some_and(|g| genres.contains(&g))).count()
+}
+
 #[cfg(test)]
 mod tests {
+
     use super::*;
+
+    #[test]
+    fn skipped_genres_are_counted_in_a_list() {
+        // Genre 1: skipped twice, played once; genre 2: skipped once, played twice; genre 3: skipped.
+        let plays = [(1, true), (1, true), (1, false), (2, true), (2, false), (2, false), (3, true)];
+        assert_eq!(skipped_genres(plays), vec![1, 3]);
+        let genre_of = |i: u64| Some((i % 4) as usize);
+        assert_eq!(count_in_genres(&[1, 5, 2, 3, 7, 8], &[1, 3], genre_of), 4);
+    }
+
+    #[test]
+    fn auto_next_never_brings_back_a_skip() {
+        let list = rows(&ranked(&[4, 7, 9, 2]), &[]);
+        assert_eq!(next_to_play(&list, Some(4), &[7]), Some(9));
+        assert_eq!(next_to_play(&list, None, &[]), Some(4));
+        assert_eq!(next_to_play(&list, Some(9), &[4, 7, 2]), None);
+    }
 
     fn ranked(items: &[u64]) -> Vec<Ranked> {
         items.iter().map(|&item| Ranked { item, score: 0.0 }).collect()

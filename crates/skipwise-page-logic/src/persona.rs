@@ -5,6 +5,10 @@
 pub const SKIP_AT_SECS: f32 = 2.0;
 /// Seconds past the FP threshold a liked item is played for.
 pub const PLAY_PAST_THRESHOLD_SECS: f32 = 5.0;
+/// A played item may come back (in the lists, and as the persona's replay) once this many newer
+/// plays followed it — the worker's `RETURN_AFTER` too. Real listeners replay favourites; a hit
+/// rate whose persona never replays runs out of items to hit, and then measures the catalog.
+pub const REPLAY_AFTER: usize = 30;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Persona {
@@ -45,20 +49,21 @@ impl Persona {
         liked as f32 / items.len().max(1) as f32
     }
 
-    /// What the persona clicks next: with probability `curiosity` an unplayed item of a genre it
-    /// does not like, else the first item of `list` it likes and has not played, else (the list
-    /// offers nothing it likes) an unplayed item of its genres found by browsing. `catalog` is
+    /// What the persona clicks next: with probability `curiosity` an item of a genre it does not
+    /// like, else the first item of `list` it likes, else (the list offers nothing it likes) an
+    /// item of its genres found by browsing — never one of `recent` (the items of its last
+    /// [`REPLAY_AFTER`] plays), so a liked item offered again later is replayed. `catalog` is
     /// (id, genre) of every item; `random` draws uniformly from [0, 1).
-    pub fn choose(&self, catalog: &[(u64, usize)], played: &[u64], list: &[u64], random: &mut dyn FnMut() -> f64) -> Option<u64> {
+    pub fn choose(&self, catalog: &[(u64, usize)], recent: &[u64], list: &[u64], random: &mut dyn FnMut() -> f64) -> Option<u64> {
         let pick = |likes: bool, random: &mut dyn FnMut() -> f64| {
-            let ids: Vec<u64> = catalog.iter().filter(|(id, g)| self.likes(*g) == likes && !played.contains(id)).map(|(id, _)| *id).collect();
+            let ids: Vec<u64> = catalog.iter().filter(|(id, g)| self.likes(*g) == likes && !recent.contains(id)).map(|(id, _)| *id).collect();
             (!ids.is_empty()).then(|| ids[((random() * ids.len() as f64) as usize).min(ids.len() - 1)])
         };
         if (random() as f32) < self.curiosity {
             return pick(false, random);
         }
         let genre_of = |i: u64| catalog.iter().find(|(id, _)| *id == i).map(|(_, g)| *g);
-        let from_list = list.iter().copied().find(|i| !played.contains(i) && genre_of(*i).is_some_and(|g| self.likes(g)));
+        let from_list = list.iter().copied().find(|i| !recent.contains(i) && genre_of(*i).is_some_and(|g| self.likes(g)));
         from_list.or_else(|| pick(true, random))
     }
 }

@@ -69,6 +69,12 @@ impl Timeline {
         self.entries.iter().filter(|e| e.fp == Some(true)).map(|e| e.play.item).collect()
     }
 
+    /// Items of the newest `n` plays: what is "just heard" (Autopilot's persona does not replay
+    /// them, the lists leave out the positives among them).
+    pub fn recent_items(&self, n: usize) -> Vec<u64> {
+        self.entries[self.entries.len().saturating_sub(n)..].iter().map(|e| e.play.item).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -110,6 +116,16 @@ mod tests {
         assert!(t.label(last, true));
         assert_eq!(t.get(last).map(|e| (e.play.item, e.fp)), Some((MAX_PLAYS as u64 + 1, Some(true))));
         assert_eq!(t.skipped(), vec![MAX_PLAYS as u64 + 1]);
+    }
+
+    #[test]
+    fn recent_items_are_the_newest_plays() {
+        let mut t = Timeline::default();
+        for i in 1..=5 {
+            t.push(play(i));
+        }
+        assert_eq!(t.recent_items(2), vec![4, 5]);
+        assert_eq!(t.recent_items(30), vec![1, 2, 3, 4, 5]);
     }
 
     #[test]

@@ -221,8 +221,9 @@ pub enum Response {
     Ready { backend: BackendInfo },
     /// Warm start or history replay: `done` of `total` steps.
     Progress { what: String, done: u32, total: u32 },
-    /// FP-AdaMetric's training loss after a simulated-session step.
-    Loss { step: u32, loss: f32, millis: f64 },
+    /// Both models' training losses after a simulated-session step (FP-AdaMetric's includes
+    /// its metric term, so the two are not the same quantity: each is charted on its own).
+    Loss { step: u32, loss: f32, vanilla_loss: f32, millis: f64 },
     TrainDone { steps: u32, millis: f64 },
     Recommendations(Recommendations),
     /// Both models' weights right after a trained warm start, as opaque text the page caches
@@ -255,7 +256,7 @@ mod tests {
     #[test]
     fn messages_round_trip_through_json() {
         let msgs = vec![
-            Response::Loss { step: 3, loss: 1.5, millis: 2.0 },
+            Response::Loss { step: 3, loss: 1.5, vanilla_loss: 1.75, millis: 2.0 },
             Response::Recommendations(Recommendations {
                 events: 2,
                 labels: Labels::Play(true),

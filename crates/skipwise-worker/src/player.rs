@@ -18,6 +18,9 @@ use skipwise_protocol::{Catalog, Play};
 
 /// Items in each recommendation list.
 pub const TOP_K: usize = 10;
+/// A played item returns to the lists once this many newer plays followed it (the page's
+/// `skipwise_page_logic::persona::REPLAY_AFTER`).
+pub const RETURN_AFTER: usize = 30;
 
 /// A model small enough to train at interactive speed even on a software WebGPU adapter: STAMP has
 /// no recurrence, so a step is a few dozen kernels rather than a few per time step.
@@ -128,10 +131,12 @@ impl Player {
         }
     }
 
-    /// Items both lists leave out: what the visitor already played through (dense ids). Skipped
-    /// items stay in, so a visitor can watch them fall.
+    /// Items both lists leave out: what the visitor played through in the last [`RETURN_AFTER`]
+    /// plays (dense ids). An older play comes back, as favourites do; skipped items stay in, so a
+    /// visitor can watch them fall.
     pub fn exclude(&self) -> Vec<u32> {
-        self.fp_aware.session.positives()
+        let clicks = &self.fp_aware.session.clicks;
+        clicks[clicks.len().saturating_sub(RETURN_AFTER)..].iter().filter(|c| !c.fp).map(|c| c.item).collect()
     }
 
     /// The FP set of the session's next step, exactly as training builds it (the newest distinct
@@ -224,6 +229,23 @@ mod tests {
         };
         assert_eq!(scores(DEFAULT_SEED), scores(DEFAULT_SEED));
         assert_ne!(scores(DEFAULT_SEED), scores(8));
+    }
+
+    #[test]
+    fn a_played_item_returns_to_the_lists_after_thirty_plays() {
+        let device = Device::flex();
+        let mut p = Player::new(Catalog::Movies, 10.0, DEFAULT_SEED, &device).expect("player");
+        let play = |item| Play { item, played_secs: 100.0, duration_secs: 100.0, skip_secs: 10.0, liked: false };
+        p.record(&play(1)).expect("valid");
+        let row = p.fp_aware.items.get(1).expect("item 1");
+        assert!(p.exclude().contains(&row));
+        for item in 2..=RETURN_AFTER as u64 {
+            p.record(&play(item)).expect("valid");
+        }
+        assert!(p.exclude().contains(&row), "29 plays later it is still just heard");
+        p.record(&play(RETURN_AFTER as u64 + 1)).expect("valid");
+        assert!(!p.exclude().contains(&row), "30 plays later it may come back");
+        assert_eq!(p.exclude().len(), RETURN_AFTER);
     }
 
     /// Issue #15's check that every skip reaches the metric term: in a session with twelve

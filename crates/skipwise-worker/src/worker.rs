@@ -211,21 +211,20 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
     }
 }
 
-/// One simulated-session step for each model; FP-AdaMetric's loss goes to the page.
+/// One simulated-session step for each model; both losses go to the page.
 async fn train_both(state: &Rc<RefCell<State>>, player: &mut Player, on_gpu: bool) -> Result<(), Failure> {
     let t0 = now();
-    let mut first = None;
-    for learner in player.learners() {
+    let mut losses = [f32::NAN; 2];
+    for (learner, slot) in player.learners().into_iter().zip(losses.iter_mut()) {
         let batch = learner.replay_sample(learner.trainer.config.batch_size);
-        let loss = step(learner, &batch, on_gpu).await?;
-        first.get_or_insert(loss);
+        *slot = step(learner, &batch, on_gpu).await?;
     }
     let step = {
         let mut s = state.borrow_mut();
         s.loss_steps += 1;
         s.loss_steps
     };
-    post(&Response::Loss { step, loss: first.unwrap_or(f32::NAN), millis: now() - t0 });
+    post(&Response::Loss { step, loss: losses[0], vanilla_loss: losses[1], millis: now() - t0 });
     Ok(())
 }
 
