@@ -569,13 +569,8 @@ fn LossChart(ctx: Ctx) -> impl IntoView {
         }
         let y = move |v: f32| 10.0 + (H - 30.0) * (1.0 - (v - lo) / (hi - lo).max(1e-6));
         let line = |pick: fn(&(usize, f32, f32)) -> f32| {
-            losses
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| pick(l).is_finite())
-                .map(|(i, l)| format!("{:.1},{:.1}", 34.0 + (W - 40.0) * i as f32 / (n - 1) as f32, y(pick(l))))
-                .collect::<Vec<_>>()
-                .join(" ")
+            let values: Vec<f32> = losses.iter().map(pick).collect();
+            skipwise_page_logic::chart::polyline(&values, 34.0, W - 6.0, y)
         };
         Some(view! {
             <text x="2" y="14" class="tick">{format!("{hi:.2}")}</text>
@@ -586,7 +581,7 @@ fn LossChart(ctx: Ctx) -> impl IntoView {
         })
     };
     view! {
-        <svg viewBox=format!("0 0 {W} {H}") class="chart" role="img" aria-label="Training loss per step: FP-AdaMetric and Vanilla">
+        <svg viewBox=format!("0 0 {W} {H}") class="chart loss-chart" role="img" aria-label="Training loss per step: FP-AdaMetric and Vanilla">
             <line x1="34" y1=H - 20.0 x2=W - 6.0 y2=H - 20.0 class="axis"></line>
             {lines}
         </svg>

@@ -43,13 +43,9 @@ pub fn Autopilot(ctx: Ctx) -> impl IntoView {
     };
     let chart = move || {
         let hits = ctx.hits.get();
-        let n = hits.len();
         let line = |pick: fn(&(f32, f32)) -> f32| {
-            hits.iter()
-                .enumerate()
-                .map(|(i, h)| format!("{:.1},{:.1}", 30.0 + 360.0 * i as f32 / (n.max(2) - 1) as f32, 150.0 - 130.0 * pick(h)))
-                .collect::<Vec<_>>()
-                .join(" ")
+            let values: Vec<f32> = hits.iter().map(pick).collect();
+            skipwise_page_logic::chart::polyline(&values, 30.0, 390.0, |v| 150.0 - 130.0 * v)
         };
         view! {
             <polyline points=line(|h| h.1) class="series vanilla"></polyline>

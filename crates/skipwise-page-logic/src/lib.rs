@@ -7,10 +7,12 @@
 //! | [`conversation`] | which worker answers the page still waits for (request ids, stale answers) |
 //! | [`clock`] | the played position from the clock × speed, and exact stop points |
 //! | [`timeline`] | the visitor's plays, their labels, the cap on their number |
-//! | [`lists`] | the rank moves between two recommendation lists |
+//! | [`lists`] | the rank moves between two recommendation lists, auto-next, skipped-genre counts |
+//! | [`chart`] | the points of the page's line charts |
 //! | [`persona`] | Autopilot's listener: what it likes, plays, skips, and its hit rate |
 //! | [`params`] | the page's state in its address, clamped with a note |
 
+pub mod chart;
 pub mod clock;
 pub mod conversation;
 pub mod lists;
