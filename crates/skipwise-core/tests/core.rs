@@ -100,6 +100,38 @@ fn fp_metric_averages_fps_before_one_hinge() {
     assert!((got - want).abs() < 1e-5, "{got} vs {want}");
 }
 
+/// Issue #15's check on the reading of eq. 9: the expectation sits inside the hinge. With one FP
+/// far above the session and one far below, the per-FP hinges are 1.5 and 0 (inactive), so their
+/// mean is 0.75, while the hinge of the mean FP is max(0, 0 − 1 + 0.5) = 0. FP-Metric's term must
+/// be the latter. Item rows are set by hand so that, for the model's own e_seq, s(seq, pos) = 1
+/// and the FPs score 2 and −2 (the prefix uses other rows, so e_seq does not move).
+#[test]
+fn fp_metric_is_one_hinge_on_the_mean_fp_not_the_mean_of_per_fp_hinges() {
+    let _serial = serial();
+    let cfg = TrainConfig { objective: ObjectiveConfig { lambda: 1.0, margin: 0.5, ..config(Backbone::Stamp, Method::FpMetric).objective }, ..config(Backbone::Stamp, Method::FpMetric) };
+    let mut model = Recommender::new(&cfg.model, 10, 3, &device());
+    let ex = Example { prefix: vec![1, 2, 3], target: 4, fps: vec![5, 6], session: 0 };
+    let batch = make_batch(&[&ex], 10, false, &device());
+    let e_seq: Vec<f32> = model.encode(&batch).into_data().try_to_vec().expect("floats");
+    let d = e_seq.len();
+    let norm2: f32 = e_seq.iter().map(|x| x * x).sum();
+    let mut table: Vec<f32> = model.items.val().into_data().try_to_vec().expect("floats");
+    for (row, c) in [(4, 1.0f32), (5, 2.0), (6, -2.0)] {
+        for (j, x) in e_seq.iter().enumerate() {
+            table[row * d + j] = c * x / norm2;
+        }
+    }
+    model.items = Param::from_tensor(Tensor::from_data(TensorData::new(table, [10, d]), &device()));
+    let seq = model.encode(&batch);
+    let row = |i: i64| model.items.val().select(0, Tensor::<1, Int>::from_data(TensorData::new(vec![i], [1]), &device()));
+    let one = || t2(vec![1.0], [1, 1]);
+    let per_fp = |i| read_scalar(hinge(seq.clone(), row(4), row(i), one(), 0.5).sum()).expect("scalar");
+    let (a, b) = (per_fp(5), per_fp(6));
+    assert!((a - 1.5).abs() < 1e-4 && b == 0.0, "per-FP hinges {a}, {b}: the second must be inactive");
+    let term = read_scalar(loss(&model, &batch, &cfg.objective).metric).expect("scalar");
+    assert!(term.abs() < 1e-4, "FP-Metric's term {term}: the hinge of the mean FP is 0 (the mean of the hinges would be {})", (a + b) / 2.0);
+}
+
 /// Measures the gradient that reaches every float parameter, by name path.
 struct GradNorms<'a> {
     grads: &'a GradientsParams,
