@@ -466,13 +466,13 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
         input.set_value("");
         // A file too large to be a history is refused by its size, before it is read at all.
         if let Err(e) = skipwise_protocol::history::check_size(file.size() as u64) {
-            ctx.warn(format!("Import failed: {}: {e}. Your current history is unchanged.", file.name()));
+            storage::import_failed(ctx, format!("{}: {e}", file.name()));
             return;
         }
         leptos::task::spawn_local(async move {
             match crate::files::read_text(&file).await {
                 Ok(text) => storage::import_text(ctx, text),
-                Err(e) => ctx.warn(format!("Import failed: {e}. Your current history is unchanged.")),
+                Err(e) => storage::import_failed(ctx, e),
             }
         });
     };

@@ -20,7 +20,7 @@ const MAX_RESTARTS: u32 = 3;
 fn send(ctx: Ctx, what: Pending, request: Request) {
     let id = ctx.conversation.try_update_value(|c| c.send(what)).unwrap_or_default();
     let result = ctx.worker.with_value(|w| match w {
-        Some(w) => w.send(id, &request),
+        Some(w) => w.send(id, request),
         None => Err("the training worker is not running".into()),
     });
     if let Err(e) = result {
@@ -47,10 +47,8 @@ pub fn start_worker(ctx: Ctx, allow_gpu: bool, reason: Option<String>) {
     let on_crash = move |why: String| died(ctx, allow_gpu, why);
     // Replacing the handle drops (terminates) the old worker first.
     ctx.worker.set_value(None);
-    if reason.is_some() {
-        // A restarted worker trains from scratch; its losses start a new list.
-        ctx.losses.set(Vec::new());
-    }
+    // A new worker trains from scratch: its losses start a new list.
+    ctx.losses.set(Vec::new());
     match WorkerHandle::spawn(on_response, on_crash) {
         Ok(handle) => ctx.worker.set_value(Some(handle)),
         Err(e) => ctx.status.set(e),
@@ -72,8 +70,6 @@ fn died(ctx: Ctx, allow_gpu: bool, why: String) {
         *n
     });
     if restarts.unwrap_or(MAX_RESTARTS + 1) <= MAX_RESTARTS {
-        // A fresh worker trains from scratch; its losses start a new list.
-        ctx.losses.set(Vec::new());
         start_worker(ctx, allow_gpu, None);
         ctx.status.set(format!("The training worker stopped ({why}); it was restarted and relearns your history."));
     } else {
@@ -159,7 +155,7 @@ pub fn start_models(ctx: Ctx) {
     let kind = ctx.kind.get_untracked();
     let seed = ctx.seed.get_untracked();
     let warm_steps = ctx.warm_steps();
-    let (plays, synced): (Vec<Play>, u64) = ctx.timeline.with_untracked(|t| (t.plays(), t.dropped + t.len() as u64));
+    let (plays, synced): (Vec<Play>, u64) = ctx.timeline.with_untracked(|t| (t.plays(), t.next_seq()));
     ctx.synced.set_value(synced);
     ctx.progress.set(Some(("Looking for cached weights".into(), 0, warm_steps + plays.len() as u32)));
     spawn_local(async move {
@@ -216,7 +212,7 @@ fn on_recommendations(ctx: Ctx, what: Pending, r: Recommendations) {
                     text = t.get(seq).map(|e| label_text(fp, &e.play));
                 }
             });
-            let newest = ctx.timeline.with_untracked(|t| t.dropped + t.len() as u64 == seq + 1);
+            let newest = ctx.timeline.with_untracked(|t| t.next_seq() == seq + 1);
             if let (Some(text), true) = (text, newest) {
                 ctx.message.set(text);
             }

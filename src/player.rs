@@ -118,7 +118,7 @@ pub fn tick(ctx: Ctx) {
     let Some((position, ended, planned)) = ctx.clock.with_value(|c| {
         c.as_ref().map(|c| {
             let t = now_ms();
-            (c.position(t), c.ended(t), ctx.item(ctx.now.get_untracked().unwrap_or_default()).is_some_and(|i| c.stop_secs() < i.duration_secs))
+            (c.position(t), c.ended(t), c.planned_stop())
         })
     }) else {
         return;

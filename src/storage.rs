@@ -90,21 +90,23 @@ pub fn discard_kept(ctx: Ctx, key: &str) {
 
 /// Loads the catalog of `kind` and its saved history, then rebuilds the models.
 pub fn switch_catalog(ctx: Ctx, kind: Kind) {
-    ctx.autopilot.set(false);
-    ctx.stop_playing();
     ctx.kind.set(kind);
     history::set_last_catalog(kind);
     let (timeline, saved_secs) = load_timeline(ctx, kind);
-    ctx.timeline.set(timeline);
+    replace_timeline(ctx, timeline);
     if let Some(s) = saved_secs {
         ctx.skip_secs.set(s);
     }
-    clear_lists(ctx);
     ctx.genre.set(0);
     load_catalog(ctx, kind, None);
 }
 
-fn clear_lists(ctx: Ctx) {
+/// Puts `timeline` in place of the current history (a catalog switch, a reset, an import): the
+/// autopilot and the current play stop unrecorded, and the lists of the old history go.
+fn replace_timeline(ctx: Ctx, timeline: Timeline) {
+    ctx.autopilot.set(false);
+    ctx.stop_playing();
+    ctx.timeline.set(timeline);
     // Nothing asked about the old lists matters now.
     ctx.conversation.update_value(|c| c.new_epoch());
     ctx.recs.set(Vec::new());
@@ -126,7 +128,7 @@ pub fn load_catalog(ctx: Ctx, kind: Kind, import: Option<Saved>) {
                 if let Some(saved) = import {
                     // Checked before anything is replaced: a bad file leaves the page as it was.
                     if let Err(e) = saved.check_items(&c) {
-                        ctx.warn(format!("Import failed: {e}. Your current history is unchanged."));
+                        import_failed(ctx, e);
                         return;
                     }
                     ctx.catalog.set(Some(Arc::new(c)));
@@ -149,8 +151,6 @@ pub fn load_catalog(ctx: Ctx, kind: Kind, import: Option<Saved>) {
 /// and rebuilds the models from `seed`.
 pub fn reset(ctx: Ctx, new_seed: bool) {
     ctx.confirm_reset.set(false);
-    ctx.autopilot.set(false);
-    ctx.stop_playing();
     let kind = ctx.kind.get_untracked();
     if let Err(e) = history::clear_local(kind) {
         ctx.warn(e);
@@ -161,8 +161,7 @@ pub fn reset(ctx: Ctx, new_seed: bool) {
         let drawn = js_sys::Date::now() as u64 % 1_000_000;
         ctx.seed.set(if drawn == old_seed { drawn + 1 } else { drawn });
     }
-    ctx.timeline.set(Timeline::default());
-    clear_lists(ctx);
+    replace_timeline(ctx, Timeline::default());
     ctx.hits.set(Vec::new());
     let warm_steps = ctx.warm_steps();
     ctx.message.set(format!(
@@ -180,8 +179,6 @@ pub fn reset(ctx: Ctx, new_seed: bool) {
 
 /// Replaces the history (and the cached weights, when the file has some) with an import's.
 fn apply_import(ctx: Ctx, saved: Saved) {
-    ctx.autopilot.set(false);
-    ctx.stop_playing();
     let seed = ctx.seed.get_untracked();
     let warm_steps = ctx.warm_steps();
     let warm = saved.warm.clone().map(|w| (saved.catalog, w));
@@ -189,8 +186,7 @@ fn apply_import(ctx: Ctx, saved: Saved) {
     history::set_last_catalog(saved.catalog);
     ctx.skip_secs.set(saved.skip_secs);
     let n = saved.plays.len();
-    ctx.timeline.set(Timeline::from_plays(saved.plays, saved.dropped));
-    clear_lists(ctx);
+    replace_timeline(ctx, Timeline::from_plays(saved.plays, saved.dropped));
     ctx.alert.set(String::new());
     // An import replaces what this catalog had, kept-aside copies excepted.
     ctx.kept_aside.update(|k| k.retain(|a| a.key != history::main_key(saved.catalog)));
@@ -213,19 +209,21 @@ fn apply_import(ctx: Ctx, saved: Saved) {
     });
 }
 
+/// Says why an import was refused; nothing was changed.
+pub fn import_failed(ctx: Ctx, why: impl std::fmt::Display) {
+    ctx.warn(format!("Import failed: {why}. Your current history is unchanged."));
+}
+
 /// Reads an exported file: nothing changes unless the whole file is valid.
 pub fn import_text(ctx: Ctx, text: String) {
     let saved = match Saved::parse(&text) {
         Ok(s) => s,
-        Err(e) => {
-            ctx.warn(format!("Import failed: {e}. Your current history is unchanged."));
-            return;
-        }
+        Err(e) => return import_failed(ctx, e),
     };
     let same = saved.catalog == ctx.kind.get_untracked();
     let checked = same.then(|| ctx.catalog.with_untracked(|c| c.as_ref().map(|c| saved.check_items(c)))).flatten();
     match checked {
-        Some(Err(e)) => ctx.warn(format!("Import failed: {e}. Your current history is unchanged.")),
+        Some(Err(e)) => import_failed(ctx, e),
         Some(Ok(())) => apply_import(ctx, saved),
         // Another catalog (or none loaded yet): check against it once it is fetched.
         None => load_catalog(ctx, saved.catalog, Some(saved)),

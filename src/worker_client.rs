@@ -39,8 +39,8 @@ impl WorkerHandle {
         Ok(Self { worker, _on_message: on_message, _on_error: on_error })
     }
 
-    pub fn send(&self, id: u64, request: &Request) -> Result<(), String> {
-        let value = skipwise_protocol::wire::to_js(id, request.clone())?;
+    pub fn send(&self, id: u64, request: Request) -> Result<(), String> {
+        let value = skipwise_protocol::wire::to_js(id, request)?;
         self.worker.post_message(&value).map_err(|e| format!("{e:?}"))
     }
 }

@@ -13,12 +13,14 @@ pub struct PlayClock {
     running: bool,
     /// The play ends here at the latest (the item's duration, or a planned stop before it).
     stop_secs: f32,
+    duration_secs: f32,
 }
 
 impl PlayClock {
     /// A play of an item `duration_secs` long, started at `now_ms`, running at `speed`.
     pub fn start(now_ms: f64, speed: f32, duration_secs: f32) -> Self {
-        Self { anchor_ms: now_ms, anchor_secs: 0.0, speed: speed.max(0.0), running: true, stop_secs: duration_secs.max(0.0) }
+        let duration_secs = duration_secs.max(0.0);
+        Self { anchor_ms: now_ms, anchor_secs: 0.0, speed: speed.max(0.0), running: true, stop_secs: duration_secs, duration_secs }
     }
 
     /// Seconds played at `now_ms`, never past the stop point.
@@ -38,6 +40,11 @@ impl PlayClock {
     /// Plans the play to end at `secs` (never after the item's end).
     pub fn stop_at(&mut self, secs: f32) {
         self.stop_secs = self.stop_secs.min(secs.max(0.0));
+    }
+
+    /// The play ends at a stop planned before the item's end (not by running out).
+    pub fn planned_stop(&self) -> bool {
+        self.stop_secs < self.duration_secs
     }
 
     /// The play reached its stop point at `now_ms`.
@@ -88,7 +95,9 @@ mod tests {
     #[test]
     fn a_planned_stop_is_recorded_at_its_exact_second_however_late_the_tick() {
         let mut c = PlayClock::start(0.0, 60.0, 200.0);
+        assert!(!c.planned_stop());
         c.stop_at(2.0);
+        assert!(c.planned_stop());
         // The tick comes 100 ms later (6 s of play at ×60): the play still ended at 2 s.
         assert!(c.ended(100.0));
         assert_eq!(c.position(100.0), 2.0);

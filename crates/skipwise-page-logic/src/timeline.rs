@@ -28,9 +28,14 @@ impl Timeline {
         Self { entries, dropped }
     }
 
+    /// The sequence number the next play will get.
+    pub fn next_seq(&self) -> u64 {
+        self.dropped + self.entries.len() as u64
+    }
+
     /// Appends a play and returns its sequence number; past the cap the oldest play is dropped.
     pub fn push(&mut self, play: Play) -> u64 {
-        let seq = self.dropped + self.entries.len() as u64;
+        let seq = self.next_seq();
         self.entries.push(Entry { seq, play, fp: None });
         if self.entries.len() > MAX_PLAYS {
             let excess = self.entries.len() - MAX_PLAYS;
@@ -112,7 +117,7 @@ mod tests {
         assert_eq!(t.len(), MAX_PLAYS);
         assert_eq!(t.dropped, 1);
         assert!(!t.label(first, true), "the first play was dropped");
-        let last = t.dropped + t.len() as u64 - 1;
+        let last = t.next_seq() - 1;
         assert!(t.label(last, true));
         assert_eq!(t.get(last).map(|e| (e.play.item, e.fp)), Some((MAX_PLAYS as u64 + 1, Some(true))));
         assert_eq!(t.skipped(), vec![MAX_PLAYS as u64 + 1]);

@@ -58,8 +58,8 @@ fn scope() -> DedicatedWorkerGlobalScope {
 }
 
 /// Posts `response` as an answer to the request being handled.
-fn post(response: &Response) {
-    if let Ok(value) = skipwise_protocol::wire::to_js(CURRENT.with(|c| c.get()), response.clone()) {
+fn post(response: Response) {
+    if let Ok(value) = skipwise_protocol::wire::to_js(CURRENT.with(|c| c.get()), response) {
         // A failed post means the page is gone; there is no one left to tell.
         scope().post_message(&value).ok();
     }
@@ -71,7 +71,7 @@ fn now() -> f64 {
 
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
-        post(&Response::Panic { message: info.to_string() });
+        post(Response::Panic { message: info.to_string() });
         console_error_panic_hook::hook(info);
     }));
     let state = Rc::new(RefCell::new(State::default()));
@@ -87,12 +87,12 @@ pub fn start() {
                     wasm_bindgen_futures::spawn_local(drain(state.clone()));
                 }
             }
-            Err(e) => post(&Response::Error { message: format!("the page sent an {e}") }),
+            Err(e) => post(Response::Error { message: format!("the page sent an {e}") }),
         }
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    post(&Response::Booted);
+    post(Response::Booted);
 }
 
 async fn drain(state: Rc<RefCell<State>>) {
@@ -105,11 +105,11 @@ async fn drain(state: Rc<RefCell<State>>) {
         CURRENT.with(|c| c.set(id));
         match handle(&state, request).await {
             Ok(()) => {}
-            Err(Failure::Error(message)) => post(&Response::Error { message }),
+            Err(Failure::Error(message)) => post(Response::Error { message }),
             Err(Failure::Device(message)) => {
                 // Nothing more runs here: the page replaces this worker.
                 state.borrow_mut().queue.clear();
-                post(&Response::DeviceFailed { message });
+                post(Response::DeviceFailed { message });
             }
         }
         CURRENT.with(|c| c.set(UNSOLICITED));
@@ -126,7 +126,7 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             s.player = None;
             s.fault = fault;
             drop(s);
-            post(&Response::Ready { backend: info });
+            post(Response::Ready { backend: info });
             Ok(())
         }
         Request::Start { catalog, skip_secs, seed, warm_steps, history, warm } => {
@@ -138,7 +138,7 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             let loaded = match warm.map(|text| player.load_warm(&text)) {
                 Some(Ok(())) => true,
                 Some(Err(e)) => {
-                    post(&Response::Warning { message: format!("The cached weights could not be used ({e}); training from scratch.") });
+                    post(Response::Warning { message: format!("The cached weights could not be used ({e}); training from scratch.") });
                     false
                 }
                 None => false,
@@ -146,25 +146,25 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             let steps = if loaded { 0 } else { warm_steps };
             let total = steps + history.len() as u32;
             if loaded {
-                post(&Response::WarmLoaded { catalog });
+                post(Response::WarmLoaded { catalog });
             }
             for step in 1..=steps {
-                post(&Response::Progress { what: "Warm start on simulated listeners".into(), done: step - 1, total });
+                post(Response::Progress { what: "Warm start on simulated listeners".into(), done: step - 1, total });
                 train_both(state, &mut player, on_gpu).await?;
             }
             if steps > 0 {
                 let weights = Player::warm_text(&read_weights(&player.fp_aware).await?, &read_weights(&player.vanilla).await?);
-                post(&Response::WarmWeights { catalog, warm_steps, weights });
+                post(Response::WarmWeights { catalog, warm_steps, weights });
             }
             let mut labels = Vec::with_capacity(history.len());
             for (i, play) in history.iter().enumerate() {
-                post(&Response::Progress { what: "Learning your history".into(), done: steps + i as u32, total });
+                post(Response::Progress { what: "Learning your history".into(), done: steps + i as u32, total });
                 labels.push(learn(&mut player, play, on_gpu).await?);
             }
-            post(&Response::Progress { what: "Ready".into(), done: total, total });
+            post(Response::Progress { what: "Ready".into(), done: total, total });
             let recs = recommendations(&mut player, Labels::Start(labels), t0).await?;
             state.borrow_mut().player = Some(player);
-            post(&Response::Recommendations(recs));
+            post(Response::Recommendations(recs));
             Ok(())
         }
         Request::Train { steps } => {
@@ -181,7 +181,7 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             // The player goes back even after an error: a refused step changed nothing.
             state.borrow_mut().player = Some(player);
             result?;
-            post(&Response::TrainDone { steps, millis: now() - t0 });
+            post(Response::TrainDone { steps, millis: now() - t0 });
             Ok(())
         }
         Request::Observe { play } => {
@@ -205,7 +205,7 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             }
             .await;
             state.borrow_mut().player = Some(player);
-            post(&Response::Recommendations(result?));
+            post(Response::Recommendations(result?));
             Ok(())
         }
     }
@@ -224,7 +224,7 @@ async fn train_both(state: &Rc<RefCell<State>>, player: &mut Player, on_gpu: boo
         s.loss_steps += 1;
         s.loss_steps
     };
-    post(&Response::Loss { step, loss: losses[0], vanilla_loss: losses[1], millis: now() - t0 });
+    post(Response::Loss { step, loss: losses[0], vanilla_loss: losses[1], millis: now() - t0 });
     Ok(())
 }
 
