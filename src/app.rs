@@ -155,7 +155,7 @@ fn Player(ctx: Ctx) -> impl IntoView {
     view! {
         <section class="panel player" class:highlight=move || ctx.tour.get() == Some(1) aria-labelledby="player-heading">
             <h2 id="player-heading">"Now playing"</h2>
-            <div class="now">
+            <div class="now" id="now" data-item=move || ctx.now.get().map(|id| id.to_string()).unwrap_or_default()>
                 {move || match item() {
                     Some(i) => view! {
                         <div class="cover big" style=i.cover_style() aria-hidden="true">{i.initials()}</div>
@@ -294,7 +294,7 @@ fn RecList(ctx: Ctx, rows: RwSignal<Vec<Row>>, label: &'static str) -> impl Into
                             {was_skipped.then(|| view! { <span class="badge fp">"skipped"</span> })}
                             <span class=format!("delta {class}")>{badge}</span>
                         };
-                        view! { <li data-genre=i.genre.clone() class:fp=was_skipped>{item_row(ctx, &i, trailing)}</li> }
+                        view! { <li data-genre=i.genre.clone() data-item=i.id.to_string() class:fp=was_skipped>{item_row(ctx, &i, trailing)}</li> }
                     })
                 }
             />

@@ -29,6 +29,10 @@ pub fn step(ctx: Ctx) {
     player::stop_at(ctx, persona.stop_secs(item.genre_index, ctx.skip_secs.get_untracked()));
 }
 
+fn series(ctx: Ctx, pick: fn(&(f32, f32)) -> f32) -> String {
+    ctx.hits.with(|h| h.iter().map(|x| format!("{:.2}", pick(x))).collect::<Vec<_>>().join(" "))
+}
+
 #[component]
 pub fn Autopilot(ctx: Ctx) -> impl IntoView {
     let toggle = move |_| {
@@ -113,7 +117,16 @@ pub fn Autopilot(ctx: Ctx) -> impl IntoView {
                     {move || if ctx.autopilot.get() { "Stop autopilot" } else { "Start autopilot" }}
                 </button>
             </div>
-            <svg viewBox="0 0 400 160" class="chart" role="img" aria-label="Hit rate @10 of both models, per play">
+            // The series as data too, for the browser test that prints and checks them.
+            <svg
+                viewBox="0 0 400 160"
+                class="chart"
+                role="img"
+                aria-label="Hit rate @10 of both models, per play"
+                id="hit-rate-chart"
+                data-fp-aware=move || series(ctx, |h| h.0)
+                data-vanilla=move || series(ctx, |h| h.1)
+            >
                 <line x1="30" y1="150" x2="390" y2="150" class="axis"></line>
                 <line x1="30" y1="20" x2="390" y2="20" class="grid-line"></line>
                 <text x="4" y="24" class="tick">"1.0"</text>

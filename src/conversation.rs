@@ -176,7 +176,7 @@ pub fn start_models(ctx: Ctx) {
 
 /// Cache key of a catalog's warm-start weights; another seed or warm-start length is another key.
 pub fn warm_key(kind: Kind, seed: u64, warm_steps: u32) -> String {
-    format!("{}-{warm_steps}-s{seed}-v2", kind.name())
+    format!("{}-{warm_steps}-s{seed}-v3", kind.name())
 }
 
 fn on_warm_weights(ctx: Ctx, catalog: Kind, warm_steps: u32, weights: String) {

@@ -77,7 +77,8 @@ for (const mode of [{ name: 'WebGPU off (CPU fallback)', webgpu: false }, { name
         await waitForModels(page);
       }
       const initial = await genres(page, 'Recommendations');
-      // The skipped genre: the one the cold-start list offers most; the played one: another.
+      // The skipped genre: the one the cold-start list offers most (it is balanced, one or two
+      // of each genre: then the top item's); the played one: another.
       const counts = {};
       for (const g of initial) counts[g] = (counts[g] || 0) + 1;
       const skipped = Object.entries(counts).sort((a, b) => b[1] - a[1])[0][0];
@@ -127,7 +128,10 @@ for (const mode of [{ name: 'WebGPU off (CPU fallback)', webgpu: false }, { name
         `FP-AdaMetric ${share(ada, skipped)}, Vanilla ${share(vanilla, skipped)}; ${latency}` +
         (imported ? '; warm-start weights imported from the CPU run' : ''));
       assert.ok(share(ada, skipped) < share(vanilla, skipped), `FP-AdaMetric ${ada} vs Vanilla ${vanilla}`);
-      assert.ok(share(ada, skipped) < share(initial, skipped), `FP-AdaMetric ${ada} vs before ${initial}`);
+      // Vanilla learnt the skips as likes and offers more of the genre than the cold start did;
+      // FP-AdaMetric never more.
+      assert.ok(share(ada, skipped) <= share(initial, skipped), `FP-AdaMetric ${ada} vs before ${initial}`);
+      assert.ok(share(vanilla, skipped) > share(initial, skipped), `Vanilla ${vanilla} vs before ${initial}`);
       // The count a visitor reads at a glance agrees with the lists it counts.
       const glance = (await page.locator('#skipped-genre-counts').textContent()).match(/^From genres you skipped: FP-AdaMetric (\d+) · Vanilla (\d+)$/);
       assert.ok(glance, 'the per-list counts are shown');

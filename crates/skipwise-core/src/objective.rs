@@ -139,3 +139,31 @@ pub fn loss(model: &Recommender, batch: &Batch, config: &ObjectiveConfig) -> Los
     let fp_weights = (config.method == Method::FpAdaMetric).then_some(weights);
     Loss { total, nll, metric, fp_weights }
 }
+
+/// The page's online FP term at the session state the visitor sees (see
+/// [`crate::online::NowTerm`]): for each FP `f` of `batch`'s one row,
+/// `w_f · max(0, s(q, e_f) − s(q, e_ref) + m)`, with `e_ref` the row's target (the last item the
+/// list shows) and `w_f` f_FPA's weight for `FpAdaMetric` (its inputs `[q; e_ref; e_f]`), else 1.
+/// Returns the hinges and the weights, both `[1, F]` and zero at padding.
+///
+/// One hinge per FP, not one on their mean as in eq. 9: the page must move *each* skipped item,
+/// and a hinge on the mean is met as soon as one FP sits far enough below the others. `q` and
+/// `e_ref` are held fixed: the term moves the skipped items (and f_FPA), not the session state
+/// the visitor's plays define nor the items the list offers — moving the encoder for one
+/// visitor's skip shifted every score of the list at once.
+pub fn now_hinges(model: &Recommender, q: Tensor<2>, batch: &Batch, method: Method, margin: f32) -> (Tensor<2>, Tensor<2>) {
+    let q = q.detach();
+    let [b, d] = q.dims();
+    let f = batch.fp_items.dims()[1];
+    let items = model.items.val();
+    let e_ref = items.clone().select(0, batch.targets.clone()).detach();
+    let e_fps: Tensor<3> = items.select(0, batch.fp_items.clone().reshape([b * f])).reshape([b, f, d]);
+    let weights = match method {
+        Method::FpAdaMetric => model.fpa.weights(q.clone(), e_ref.clone(), e_fps.clone(), batch.fp_mask.clone()),
+        _ => batch.fp_mask.clone(),
+    };
+    let s_ref = (q.clone() * e_ref).sum_dim(1); // [B, 1]
+    let s_fp: Tensor<2> = (e_fps * q.unsqueeze_dim::<3>(1)).sum_dim(2).reshape([b, f]);
+    let hinges = relu(s_fp - s_ref + margin) * batch.fp_mask.clone();
+    (hinges, weights)
+}

@@ -74,6 +74,9 @@ impl TrainConfig {
         if self.grad_clip.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
             return bad("grad_clip must be a positive number");
         }
+        if !(0.0..1.0).contains(&self.model.fpa.floor) {
+            return bad("the f_FPA weight floor must be in [0, 1)");
+        }
         if !(self.objective.lambda.is_finite() && self.objective.lambda >= 0.0 && self.objective.margin.is_finite()) {
             return bad("lambda must be ≥ 0 and margin finite");
         }
@@ -244,9 +247,23 @@ impl Trainer {
 
     /// Forward and backward on one batch; nothing is changed yet.
     pub fn forward_backward(&self, batch: &Batch) -> (Loss, GradientsParams) {
-        let l = loss(&self.model, batch, &self.config.objective);
+        self.forward_backward_plus(batch, |_| None)
+    }
+
+    /// As [`Self::forward_backward`], with `extra(model)` (a loss on the same model, e.g. the
+    /// page's online FP term) added to the total.
+    pub fn forward_backward_plus(&self, batch: &Batch, extra: impl FnOnce(&Recommender) -> Option<Tensor<1>>) -> (Loss, GradientsParams) {
+        let mut l = loss(&self.model, batch, &self.config.objective);
+        if let Some(extra) = extra(&self.model) {
+            l.total = l.total + extra;
+        }
         let grads = GradientsParams::from_grads(l.total.backward(), &self.model);
         (l, grads)
+    }
+
+    /// The gradients of a loss computed from this trainer's model.
+    pub fn backward_of(&self, loss: Tensor<1>) -> GradientsParams {
+        GradientsParams::from_grads(loss.backward(), &self.model)
     }
 
     /// Applies an Adam step with the gradients of [`Self::forward_backward`].
@@ -255,10 +272,25 @@ impl Trainer {
         self.model = self.optim.step(self.config.lr, model, grads);
     }
 
+    /// Applies a step of another optimizer (its own moments), at this trainer's learning rate.
+    pub fn apply_with(&mut self, optim: &mut ModuleOptimizer, grads: GradientsParams) {
+        let model = self.model.clone();
+        self.model = optim.step(self.config.lr, model, grads);
+    }
+
     /// One step, read synchronously (native): the model is left untouched if the loss is not finite.
     pub fn step_sync(&mut self, examples: &[&Example]) -> Result<(f32, f32, f32, Option<WeightStats>)> {
+        self.step_sync_plus(examples, |_| None)
+    }
+
+    /// As [`Self::step_sync`], with an extra loss (see [`Self::forward_backward_plus`]).
+    pub fn step_sync_plus(
+        &mut self,
+        examples: &[&Example],
+        extra: impl FnOnce(&Recommender) -> Option<Tensor<1>>,
+    ) -> Result<(f32, f32, f32, Option<WeightStats>)> {
         let batch = self.batch(examples, &self.device.clone());
-        let (l, grads) = self.forward_backward(&batch);
+        let (l, grads) = self.forward_backward_plus(&batch, extra);
         let total = read_scalar(l.total)?;
         if !total.is_finite() {
             return Err(Error::NonFinite(format!("the loss became {total}; training stopped before the model was overwritten")));
@@ -452,22 +484,6 @@ impl Trainer {
         (model, batch)
     }
 
-    /// f_FPA's weight ("degree of dislike") of each of `fps` for the session `prefix`: `[1, F]`,
-    /// F ≥ `fps.len()`, zero past the real FPs. At training time f_FPA also sees the positive
-    /// being predicted; at display time there is none, so the session's last positive stands in
-    /// for it (the item the listener most recently chose to keep).
-    pub fn fp_weight_tensor(&self, prefix: &[u32], fps: &[u32]) -> Tensor<2> {
-        let last = prefix.last().copied().unwrap_or(PAD);
-        let (model, batch) = self.single(prefix, last, fps);
-        let [b, f] = batch.fp_items.dims();
-        let d = model.dim();
-        let e_seq = model.encode(&batch);
-        let items = model.items.val();
-        let e_pos = items.clone().select(0, batch.targets.clone());
-        let e_fps: Tensor<3> = items.select(0, batch.fp_items.clone().reshape([b * f])).reshape([b, f, d]);
-        model.fpa.weights(e_seq, e_pos, e_fps, batch.fp_mask.clone())
-    }
-
     /// Scores of every catalog row for one prefix: `[n_rows]` (padding at −1e9).
     pub fn score_tensor(&self, prefix: &[u32]) -> Tensor<1> {
         let (model, batch) = self.single(prefix, PAD, &[]);
@@ -501,7 +517,53 @@ pub fn top_k(scores: &[f32], k: usize, exclude: &[u32]) -> Vec<(u32, f32)> {
     idx
 }
 
+/// As [`top_k`], with at most `⌈k / groups⌉` items of each group (`group_of[row]`, e.g. a
+/// genre) while other groups still have items: the order stays the scores', the list is spread
+/// over the groups. For a cold start, where the scores alone would fill the list with the
+/// warm start's most frequent genre.
+pub fn top_k_balanced(scores: &[f32], k: usize, exclude: &[u32], group_of: &[usize]) -> Vec<(u32, f32)> {
+    let ranked = top_k(scores, scores.len(), exclude);
+    let groups = ranked.iter().filter_map(|(i, _)| group_of.get(*i as usize)).collect::<std::collections::BTreeSet<_>>().len();
+    let cap = k.div_ceil(groups.max(1));
+    let mut taken = std::collections::HashMap::<usize, usize>::new();
+    let mut out = Vec::with_capacity(k);
+    let mut rest = Vec::new();
+    for (i, s) in ranked {
+        let n = taken.entry(group_of.get(i as usize).copied().unwrap_or(usize::MAX)).or_default();
+        match *n < cap && out.len() < k {
+            true => {
+                *n += 1;
+                out.push((i, s));
+            }
+            false => rest.push((i, s)),
+        }
+    }
+    // Fewer groups than slots left: fill with the best of the rest, in score order.
+    out.extend(rest.into_iter().take(k - out.len()));
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
 /// Uploads plain floats (used by tests and the worker).
 pub fn tensor2(values: Vec<f32>, shape: [usize; 2], device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(values, shape), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_balanced_list_spreads_over_groups_in_score_order() {
+        // Rows 1–6: groups 0, 0, 0, 1, 1, 2; row 0 is padding.
+        let scores = [9.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0];
+        let groups = [9, 0, 0, 0, 1, 1, 2];
+        let ids = |v: Vec<(u32, f32)>| v.into_iter().map(|(i, _)| i).collect::<Vec<_>>();
+        // Three groups, three slots: one of each, best first.
+        assert_eq!(ids(top_k_balanced(&scores, 3, &[], &groups)), vec![1, 4, 6]);
+        // Six slots, cap 2 per group: group 0's third item comes last, after the others.
+        assert_eq!(ids(top_k_balanced(&scores, 6, &[], &groups)), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(ids(top_k_balanced(&scores, 4, &[1], &groups)), vec![2, 3, 4, 5]);
+        assert_eq!(ids(top_k(&scores, 3, &[])), vec![1, 2, 3]);
+    }
 }

@@ -11,7 +11,6 @@ use crate::player::{Player, TOP_K};
 use skipwise_core::batch::Example;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::online::OnlineLearner;
-use skipwise_core::train::top_k;
 use skipwise_core::weights::{self, Weights};
 use skipwise_protocol::{BackendKind, EmbeddingMap, Fault, FpWeight, Labels, Play, Ranked, Recommendations, Request, Response, UNSOLICITED};
 use std::cell::RefCell;
@@ -237,8 +236,32 @@ async fn learn(player: &mut Player, play: &Play, on_gpu: bool) -> Result<bool, F
         for batch in learner.update_batches() {
             step(learner, &batch, on_gpu).await?;
         }
+        let max = learner.config.now.map_or(0, |n| n.max_steps);
+        for _ in 0..max {
+            if !now_step(learner, on_gpu).await? {
+                break;
+            }
+        }
     }
     Ok(fp)
+}
+
+/// One step of the online FP term alone (`OnlineLearner::now_step_sync`, with async readback):
+/// `false` when it does not apply or every hinge is met, and then nothing changed.
+async fn now_step(learner: &mut OnlineLearner, on_gpu: bool) -> Result<bool, Failure> {
+    let Some(now) = learner.now_input(&learner.trainer.device().clone()) else { return Ok(false) };
+    let loss = now.loss(&learner.trainer.model);
+    let grads = learner.trainer.backward_of(loss.clone());
+    let value = loss.into_scalar_async::<f32>().await.map_err(|e| Failure::Error(format!("reading the loss failed: {e:?}")))?;
+    match (value.is_finite(), on_gpu) {
+        (true, _) if value <= 0.0 => Ok(false),
+        (true, _) => {
+            learner.apply_now(grads);
+            Ok(true)
+        }
+        (false, true) => Err(Failure::Device(format!("WebGPU returned a {value} online FP term"))),
+        (false, false) => Err(Failure::Error(format!("the online FP term became {value}; the model was left as it was"))),
+    }
 }
 
 /// Forward, async loss readback, and the update only if the loss is finite.
@@ -246,7 +269,8 @@ async fn step(learner: &mut OnlineLearner, examples: &[Example], on_gpu: bool) -
     let refs: Vec<&Example> = examples.iter().collect();
     let device = learner.trainer.device().clone();
     let tensors = learner.trainer.batch(&refs, &device);
-    let (loss, grads) = learner.trainer.forward_backward(&tensors);
+    let now = learner.now_input(&device);
+    let (loss, grads) = learner.trainer.forward_backward_plus(&tensors, |model| now.map(|n| n.loss(model)));
     let value = loss
         .total
         .into_scalar_async::<f32>()
@@ -281,13 +305,12 @@ async fn read(t: skipwise_core::burn::tensor::Tensor<1>) -> Result<Vec<f32>, Str
     data.try_to_vec::<f32>().map_err(|e| format!("reading scores failed: {e:?}"))
 }
 
-async fn top(learner: &OnlineLearner, exclude: &[u32]) -> Result<Vec<Ranked>, String> {
-    let prefix = learner.prefix();
-    let dense = if prefix.is_empty() {
-        learner.popular(TOP_K, exclude)
-    } else {
-        top_k(&read(learner.trainer.score_tensor(&prefix)).await?, TOP_K, exclude)
-    };
+/// Model `which`'s list (see [`Player::pick`]), with external ids.
+async fn top(player: &mut Player, which: usize) -> Result<Vec<Ranked>, String> {
+    let learner = if which == 0 { &player.fp_aware } else { &player.vanilla };
+    let scores = read(learner.score_tensor()).await?;
+    let dense = player.pick(which, &scores);
+    let learner = if which == 0 { &player.fp_aware } else { &player.vanilla };
     Ok(dense
         .into_iter()
         .filter_map(|(i, score)| learner.items.external(i).map(|item| Ranked { item, score }))
@@ -314,19 +337,19 @@ async fn embedding_map(player: &mut Player) -> Result<Option<EmbeddingMap>, Stri
 }
 
 async fn recommendations(player: &mut Player, labels: Labels, t0: f64) -> Result<Recommendations, String> {
-    let exclude = player.exclude();
-    let fp_aware = top(&player.fp_aware, &exclude).await?;
-    let vanilla = top(&player.vanilla, &exclude).await?;
+    let fp_aware = top(player, 0).await?;
+    let vanilla = top(player, 1).await?;
     let fps = player.session_fps();
-    let prefix = player.fp_aware.prefix();
-    let fp_weights = if fps.is_empty() || prefix.is_empty() {
-        Vec::new()
-    } else {
-        let weights = read(player.fp_aware.trainer.fp_weight_tensor(&prefix, &fps).flatten(0, 1)).await?;
-        fps.iter()
+    // The weights the online FP term trains with, for the set it trains on.
+    let fp_weights = match player.fp_aware.now_weights() {
+        None => Vec::new(),
+        Some(weights) => {
+            let weights = read(weights.flatten(0, 1)).await?;
+            fps.iter()
             .zip(weights)
-            .filter_map(|(f, weight)| player.fp_aware.items.external(*f).map(|item| FpWeight { item, weight }))
-            .collect()
+                .filter_map(|(f, weight)| player.fp_aware.items.external(*f).map(|item| FpWeight { item, weight }))
+                .collect()
+        }
     };
     let map = embedding_map(player).await?;
     let recs = Recommendations { events: player.events, labels, fp_aware, vanilla, fp_weights, map, millis: now() - t0 };

@@ -6,6 +6,12 @@
 //! config value: `Sigmoid` (default) keeps each weight in (0, 1) independently, as a "degree of
 //! dislike"; `Softmax` over the FP set turns the expectation itself into learned attention, which
 //! is a different method, kept for the ablation. Either way the weights are masked to real FPs.
+//!
+//! `floor` (0 in the paper's reading) is the page's: each weight becomes `floor + (1 − floor)·σ`,
+//! so no FP can be switched off by shrinking its weight — which the hinge rewards, since a
+//! smaller weight is the cheapest way to satisfy it (issue #12 saw 0.00 bars on items a visitor
+//! had just skipped six times). A softmax over the FP set can still starve one FP, so the floor
+//! applies after either output.
 
 use crate::nn::{Dense, Init, sigmoid, tanh};
 use crate::rng::Rng;
@@ -32,11 +38,14 @@ pub struct FpaConfig {
     pub hidden: Option<usize>,
     pub activation: FpaActivation,
     pub output: FpaOutput,
+    /// The least weight an FP can get, in [0, 1).
+    #[serde(default)]
+    pub floor: f32,
 }
 
 impl Default for FpaConfig {
     fn default() -> Self {
-        Self { hidden: None, activation: FpaActivation::Relu, output: FpaOutput::Sigmoid }
+        Self { hidden: None, activation: FpaActivation::Relu, output: FpaOutput::Sigmoid, floor: 0.0 }
     }
 }
 
@@ -46,6 +55,7 @@ pub struct Fpa {
     pub l2: Dense,
     pub tanh: bool,
     pub softmax: bool,
+    pub floor: f32,
 }
 
 impl Fpa {
@@ -56,6 +66,7 @@ impl Fpa {
             l2: Dense::new(rng, hidden, 1, true, Init::Xavier, device),
             tanh: config.activation == FpaActivation::Tanh,
             softmax: config.output == FpaOutput::Softmax,
+            floor: config.floor,
         }
     }
 
@@ -67,12 +78,17 @@ impl Fpa {
         let hidden = self.l1.forward3(Tensor::cat(vec![seq, pos, e_fp], 2));
         let hidden = if self.tanh { tanh(hidden) } else { relu(hidden) };
         let logits: Tensor<2> = self.l2.forward3(hidden).reshape([b, f]);
-        if self.softmax {
+        let weights = if self.softmax {
             // Padding gets −∞ before the softmax; a row without FPs ends up all zero after masking.
             let masked = logits + (fp_mask.clone() - 1.0) * 1e9;
-            softmax(masked, 1) * fp_mask
+            softmax(masked, 1)
         } else {
-            sigmoid(logits) * fp_mask
-        }
+            sigmoid(logits)
+        };
+        let weights = match self.floor > 0.0 {
+            true => weights * (1.0 - self.floor) + self.floor,
+            false => weights,
+        };
+        weights * fp_mask
     }
 }
