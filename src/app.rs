@@ -2,11 +2,11 @@
 //! this file only arranges widgets.
 
 use crate::state::{Ctx, STEPS_PER_CLICK};
-use crate::tour::Tour;
+use crate::tour::{self, Tour, Widget};
 use crate::{conversation, player, storage};
 use leptos::ev;
 use leptos::prelude::*;
-use skipwise_page_logic::lists::{Row, delta_badge};
+use skipwise_page_logic::lists::{Row, delta_badge, reason_text};
 use skipwise_page_logic::params::{self, SPEEDS};
 use skipwise_page_logic::persona::presets;
 use skipwise_protocol::Catalog as Kind;
@@ -153,7 +153,7 @@ fn Player(ctx: Ctx) -> impl IntoView {
         if d > 0.0 { (ctx.skip_secs.get() / d * 100.0).min(100.0) } else { 0.0 }
     };
     view! {
-        <section class="panel player" class:highlight=move || ctx.tour.get() == Some(1) aria-labelledby="player-heading">
+        <section class="panel player" class:highlight=move || tour::shows(ctx, Widget::Player) aria-labelledby="player-heading">
             <h2 id="player-heading">"Now playing"</h2>
             <div class="now" id="now" data-item=move || ctx.now.get().map(|id| id.to_string()).unwrap_or_default()>
                 {move || match item() {
@@ -294,7 +294,27 @@ fn RecList(ctx: Ctx, rows: RwSignal<Vec<Row>>, label: &'static str) -> impl Into
                             {was_skipped.then(|| view! { <span class="badge fp">"skipped"</span> })}
                             <span class=format!("delta {class}")>{badge}</span>
                         };
-                        view! { <li data-genre=i.genre.clone() data-item=i.id.to_string() class:fp=was_skipped>{item_row(ctx, &i, trailing)}</li> }
+                        let id = i.id;
+                        let open = move || ctx.why.get() == Some((label, id));
+                        let reason = move || {
+                            let skipped = ctx.skipped();
+                            let title = |x: u64| ctx.item(x).map(|i| i.title.clone());
+                            rows.with(|rs| rs.iter().find(|x| x.item == id).map(|x| reason_text(&x.reason, title, &skipped, label != "Recommendations")))
+                        };
+                        let reason_id = format!("why-{}-{id}", if label == "Recommendations" { "ada" } else { "vanilla" });
+                        view! {
+                            <li data-genre=i.genre.clone() data-item=i.id.to_string() class:fp=was_skipped>
+                                {item_row(ctx, &i, trailing)}
+                                <button
+                                    class="why ghost"
+                                    aria-label=format!("Why {}?", i.title)
+                                    aria-expanded=move || open().to_string()
+                                    aria-controls=reason_id.clone()
+                                    on:click=move |_| ctx.why.set(if open() { None } else { Some((label, id)) })
+                                >"?"</button>
+                                <p class="reason" class:open=open id=reason_id>{reason}</p>
+                            </li>
+                        }
                     })
                 }
             />
@@ -303,7 +323,7 @@ fn RecList(ctx: Ctx, rows: RwSignal<Vec<Row>>, label: &'static str) -> impl Into
 }
 
 /// "From genres you skipped: FP-AdaMetric n · Vanilla m": the lesson at a glance.
-fn skipped_genre_counts(ctx: Ctx) -> Option<(usize, usize)> {
+pub(crate) fn skipped_genre_counts(ctx: Ctx) -> Option<(usize, usize)> {
     let genre_of = |id: u64| ctx.item(id).map(|i| i.genre_index);
     let genres = ctx.timeline.with(|t| {
         skipwise_page_logic::lists::skipped_genres(t.entries.iter().filter_map(|e| Some((genre_of(e.play.item)?, e.fp?))))
@@ -316,16 +336,34 @@ fn skipped_genre_counts(ctx: Ctx) -> Option<(usize, usize)> {
     Some((count(ctx.recs), count(ctx.vanilla)))
 }
 
+/// "Dropped since your last play: …", skips marked; empty before the first play.
+fn dropped_text(ctx: Ctx) -> String {
+    let dropped = ctx.dropped.get();
+    if ctx.learned.get() == 0 {
+        return String::new();
+    }
+    if dropped.is_empty() {
+        return "Nothing dropped out since your last play.".into();
+    }
+    let skipped = ctx.skipped();
+    let names: Vec<String> = dropped
+        .iter()
+        .filter_map(|id| ctx.item(*id).map(|i| format!("{}{}", i.title, if skipped.contains(id) { " (skipped)" } else { "" })))
+        .collect();
+    format!("Dropped since your last play: {}", names.join(" · "))
+}
+
 #[component]
 fn Twin(ctx: Ctx) -> impl IntoView {
     view! {
         <p id="skipped-genre-counts" class="hint counts" aria-live="polite">
             {move || skipped_genre_counts(ctx).map(|(ada, vanilla)| format!("From genres you skipped: FP-AdaMetric {ada} · Vanilla {vanilla}"))}
         </p>
-        <section class="panel twin" class:highlight=move || matches!(ctx.tour.get(), Some(2) | Some(3)) aria-label="Twin view">
+        <section class="panel twin" class:highlight=move || tour::shows(ctx, Widget::Lists) aria-label="Twin view">
             <div class="twin-col">
                 <h2>"FP-AdaMetric"</h2>
                 <p class="hint">"Learns from skips: drops them from the session and pushes them away."</p>
+                <p id="dropped" class="hint dropped" aria-live="polite">{move || dropped_text(ctx)}</p>
                 <RecList ctx rows=ctx.recs label="Recommendations" />
             </div>
             <div class="twin-col">
@@ -340,7 +378,7 @@ fn Twin(ctx: Ctx) -> impl IntoView {
 #[component]
 fn Dislike(ctx: Ctx) -> impl IntoView {
     view! {
-        <section class="panel" class:highlight=move || ctx.tour.get() == Some(4) aria-labelledby="dislike-heading">
+        <section class="panel" class:highlight=move || tour::shows(ctx, Widget::Dislike) aria-labelledby="dislike-heading">
             <h2 id="dislike-heading">"Degree of dislike"</h2>
             <p class="hint">
                 "FP-AdaMetric's adaptive module weighs each skipped item before pushing the session away from it."
@@ -371,7 +409,7 @@ fn Dislike(ctx: Ctx) -> impl IntoView {
 #[component]
 fn Timeline(ctx: Ctx) -> impl IntoView {
     view! {
-        <section class="panel" class:highlight=move || ctx.tour.get() == Some(0) aria-labelledby="timeline-heading">
+        <section class="panel" class:highlight=move || tour::shows(ctx, Widget::Timeline) aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Your session"</h2>
             <Show when=move || ctx.timeline.with(|t| t.dropped > 0)>
                 <p class="hint">{move || format!("The {} oldest plays were dropped: a history keeps at most {} plays.", ctx.timeline.with(|t| t.dropped), skipwise_page_logic::timeline::MAX_PLAYS)}</p>

@@ -66,7 +66,7 @@ pub fn Autopilot(ctx: Ctx) -> impl IntoView {
         format!("Hit rate @10 over the last {} plays: FP-AdaMetric {:.2}, Vanilla {:.2}", last.len(), mean(|h| h.0), mean(|h| h.1))
     };
     view! {
-        <section class="panel" aria-labelledby="autopilot-heading">
+        <section class="panel" class:highlight=move || crate::tour::shows(ctx, crate::tour::Widget::Autopilot) aria-labelledby="autopilot-heading">
             <h2 id="autopilot-heading">"Autopilot"</h2>
             <div class="settings">
                 <label>

@@ -35,7 +35,7 @@ impl Codec {
 
 /// An answer of the size the player sends after every play (music: 300 items).
 fn sample() -> Response {
-    let ranked = |k: u64| (0..10).map(|i| Ranked { item: k + i, score: 1.0 / (i as f32 + 1.3) }).collect();
+    let ranked = |k: u64| (0..10).map(|i| Ranked { item: k + i, score: 1.0 / (i as f32 + 1.3), reason: Default::default() }).collect();
     Response::Recommendations(Recommendations {
         events: 42,
         labels: Labels::Play(true),

@@ -190,9 +190,18 @@ fn on_warm_weights(ctx: Ctx, catalog: Kind, warm_steps: u32, weights: String) {
 }
 
 fn on_recommendations(ctx: Ctx, what: Pending, r: Recommendations) {
+    if matches!(what, Pending::Observe { .. }) {
+        ctx.dropped.set(ctx.recs.with_untracked(|old| skipwise_page_logic::lists::dropped(old, &r.fp_aware)));
+    } else {
+        ctx.dropped.set(Vec::new());
+    }
     ctx.recs.update(|old| *old = rows(&r.fp_aware, old));
     ctx.vanilla.update(|old| *old = rows(&r.vanilla, old));
     ctx.weights.set(r.fp_weights);
+    if let Some(map) = &r.map {
+        let skipped = ctx.skipped();
+        ctx.trails.update(|t| t.add(&skipped, |id| map.items.get((id as usize).checked_sub(1)?).copied(), map.session));
+    }
     ctx.map.set(r.map);
     ctx.learned.set(r.events);
     ctx.worker_ms.set(r.millis);

@@ -1,6 +1,8 @@
 //! The embedding map: FP-AdaMetric's item embeddings on their first two principal axes, the
 //! session vector among them, the visitor's positives and FPs highlighted (the paper's Figure 3,
-//! updated after every play). Items are tinted by genre, so clusters are visible at a glance.
+//! updated after every play). Items are tinted by genre, so clusters are visible at a glance;
+//! plays are circles, skips crosses, and a skipped item's trail shows where it sat after each of
+//! the last plays, so its move away from the session is seen, not remembered.
 
 use crate::state::Ctx;
 use leptos::prelude::*;
@@ -36,16 +38,43 @@ pub fn EmbeddingMap(ctx: Ctx) -> impl IntoView {
                 view! { <circle cx=cx cy=cy r="2.6" fill=format!("hsl({} 55% 60%)", item.hue) opacity="0.55"></circle> }
             })
             .collect_view();
+        let trails = ctx.trails.get();
+        let path = |points: &[[f32; 2]]| points.iter().map(|p| at(*p)).map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
+        let trail_lines = trails
+            .items
+            .iter()
+            .filter(|(_, t)| t.len() > 1)
+            .map(|(_, t)| view! { <polyline points=path(t) class="map-trail fp"></polyline> })
+            .collect_view();
+        let session_trail = (trails.session.len() > 1).then(|| view! { <polyline points=path(&trails.session) class="map-trail session"></polyline> });
+        // Played: a circle; skipped: a cross (shape as well as colour).
+        let mut seen = Vec::new();
         let marks = history
             .iter()
+            .rev()
+            .filter(|e| {
+                let new = !seen.contains(&e.play.item);
+                seen.push(e.play.item);
+                new
+            })
             .filter_map(|e| Some((e.play.item, map.items.get((e.play.item as usize).checked_sub(1)?)?, catalog.get(e.play.item)?.title.clone())))
             .map(|(id, p, title)| {
                 let (cx, cy) = at(*p);
                 let fp = skipped.contains(&id);
-                view! {
-                    <circle cx=cx cy=cy r="5.5" class=if fp { "map-fp" } else { "map-tp" }>
-                        <title>{format!("{title} ({})", if fp { "skipped" } else { "played" })}</title>
-                    </circle>
+                let label = format!("{title} ({})", if fp { "skipped" } else { "played" });
+                match fp {
+                    true => view! {
+                        <g class="map-fp" data-item=id.to_string()>
+                            <title>{label}</title>
+                            <line x1=cx - 5.0 y1=cy - 5.0 x2=cx + 5.0 y2=cy + 5.0></line>
+                            <line x1=cx - 5.0 y1=cy + 5.0 x2=cx + 5.0 y2=cy - 5.0></line>
+                        </g>
+                    }
+                    .into_any(),
+                    false => view! {
+                        <circle cx=cx cy=cy r="5.5" class="map-tp" data-item=id.to_string()><title>{label}</title></circle>
+                    }
+                    .into_any(),
                 }
             })
             .collect_view();
@@ -56,17 +85,17 @@ pub fn EmbeddingMap(ctx: Ctx) -> impl IntoView {
                 <text x=cx + 10.0 y=cy + 4.0 class="map-label">"session"</text>
             }
         });
-        Some(view! { {dots} {marks} {session} })
+        Some(view! { {dots} {trail_lines} {session_trail} {marks} {session} })
     };
     view! {
-        <section class="panel" class:highlight=move || ctx.tour.get() == Some(3) aria-labelledby="map-heading">
+        <section class="panel" class:highlight=move || crate::tour::shows(ctx, crate::tour::Widget::Map) aria-labelledby="map-heading">
             <h2 id="map-heading">"What the model sees"</h2>
             <svg viewBox=format!("0 0 {W} {H}") class="map" role="img" aria-label="Embedding map: items, your plays and skips, and your session">
                 {drawing}
             </svg>
             <p class="hint legend">
-                <span class="key tp"></span>" played "
-                <span class="key fp"></span>" skipped "
+                <span class="key tp"></span>" played (circle) "
+                <span class="key fp"></span>" skipped (cross; its line: where it was after your last plays) "
                 <span class="key session"></span>" session vector · dots are items, tinted by genre (2-D PCA of FP-AdaMetric's item embeddings)"
             </p>
         </section>

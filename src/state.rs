@@ -61,7 +61,13 @@ pub struct Ctx {
     pub recs: RwSignal<Vec<Row>>,
     pub vanilla: RwSignal<Vec<Row>>,
     pub weights: RwSignal<Vec<FpWeight>>,
+    /// Items "Recommendations" listed before the last play and no longer does.
+    pub dropped: RwSignal<Vec<u64>>,
+    /// The list item whose reason is open ("Why?"), by list and item.
+    pub why: RwSignal<Option<(&'static str, u64)>>,
     pub map: RwSignal<Option<EmbeddingMap>>,
+    /// Skipped items' and the session's last positions on the map.
+    pub trails: RwSignal<skipwise_page_logic::trails::Trails>,
     pub learned: RwSignal<u32>,
     /// Click-to-new-list time of the last play, ms (page clock, so it includes the messaging).
     pub latency: RwSignal<Option<f64>>,
@@ -125,6 +131,9 @@ impl Ctx {
             skip_secs: RwSignal::new(DEFAULT_SKIP_SECS),
             timeline: RwSignal::new(Timeline::default()),
             recs: RwSignal::new(Vec::new()),
+            dropped: RwSignal::new(Vec::new()),
+            trails: RwSignal::new(Default::default()),
+            why: RwSignal::new(None),
             vanilla: RwSignal::new(Vec::new()),
             weights: RwSignal::new(Vec::new()),
             map: RwSignal::new(None),

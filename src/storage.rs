@@ -110,9 +110,11 @@ fn replace_timeline(ctx: Ctx, timeline: Timeline) {
     // Nothing asked about the old lists matters now.
     ctx.conversation.update_value(|c| c.new_epoch());
     ctx.recs.set(Vec::new());
+    ctx.dropped.set(Vec::new());
     ctx.vanilla.set(Vec::new());
     ctx.weights.set(Vec::new());
     ctx.map.set(None);
+    ctx.trails.set(Default::default());
     ctx.latency.set(None);
     ctx.learned.set(0);
 }

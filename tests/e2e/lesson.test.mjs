@@ -68,10 +68,49 @@ async function skipFlow(page, positives, skips) {
   return ranks;
 }
 
-test('twelve skips of what auto-next plays: each skipped item falls in "Recommendations"', { timeout: 900_000 }, () => withPage(async (page) => {
+test('twelve skips of what auto-next plays: each skipped item falls in "Recommendations", and the page says why', { timeout: 900_000 }, () => withPage(async (page) => {
   const ranks = await skipFlow(page, 2, 12);
   console.log(`# 12-skip flow: ranks after each skip ${ranks.join(' ')}, mean ${mean(ranks).toFixed(2)}`);
   assert.ok(mean(ranks) >= 8, `mean rank ${mean(ranks)} (${ranks})`);
+
+  // Each item's reason names a play-through of the session and its score change.
+  const played = await page.getByRole('list', { name: 'Session timeline' }).locator('li.tp').evaluateAll((lis) => lis.map((li) => li.textContent.replace(/^(✓|FP|…)/, '').split(' · ')[0].trim()));
+  const row = page.getByRole('list', { name: 'Recommendations', exact: true }).locator('li').first();
+  const title = (await row.locator('.title').textContent()).trim();
+  await page.getByRole('button', { name: `Why ${title}?` }).click();
+  const reason = (await row.locator('.reason').textContent()).trim();
+  console.log(`# reason of "${title}": ${reason}`);
+  assert.match(reason, /^(Score [+−]\d+\.\d\d|Score unchanged) since your last play · closest to “(.+)”, which you played/);
+  assert.ok(played.some((p) => reason.includes(`“${p}”`)), `${reason} names one of ${played}`);
+  assert.equal(await page.getByRole('button', { name: `Why ${title}?` }).getAttribute('aria-expanded'), 'true');
+  // The strip says what dropped out with the last play: here the item just skipped.
+  const dropped = await page.locator('#dropped').textContent();
+  assert.match(dropped, /^(Dropped since your last play: .*\(skipped\)|Nothing dropped out since your last play\.)/, dropped);
+  // The map: a cross per distinct skip, a circle per distinct play, trails for skips seen twice or more.
+  const crosses = await page.locator('svg.map g.map-fp').count();
+  const circles = await page.locator('svg.map circle.map-tp').count();
+  assert.equal(crosses, 12);
+  assert.equal(circles, 2);
+  assert.ok(await page.locator('svg.map polyline.map-trail.fp').count() >= 1, 'skipped items leave trails');
+
+  // The tour: it steps with focus inside it, and its guess is answered from the live lists.
+  await page.getByRole('button', { name: 'Tour', exact: true }).click();
+  const tour = page.getByRole('complementary', { name: 'Guided tour' });
+  const focusInTour = () => page.evaluate(() => !!document.activeElement?.closest('aside.tour'));
+  assert.ok(await focusInTour(), 'the open tour has the focus');
+  for (let i = 0; i < 2; i++) {
+    await tour.getByRole('button', { name: 'Next' }).click();
+    assert.ok(await focusInTour(), `focus stays in the tour at step ${i + 2}`);
+  }
+  assert.match(await tour.textContent(), /Step 3 of \d+/);
+  assert.doesNotMatch(await tour.textContent(), /hinge/i);
+  await tour.getByRole('button', { name: "Vanilla's list" }).click();
+  const reveal = await page.locator('#tour-reveal').textContent();
+  const counts = (await page.locator('#skipped-genre-counts').textContent()).match(/FP-AdaMetric (\d+) · Vanilla (\d+)/);
+  console.log(`# tour reveal: ${reveal}`);
+  assert.ok(counts, 'the per-list counts are shown');
+  assert.ok(reveal.includes(`FP-AdaMetric offers ${counts[1]}, Vanilla ${counts[2]}`), `${reveal} vs ${counts[0]}`);
+  await tour.getByRole('button', { name: 'Close tour' }).click();
 }));
 
 test('eight skips on a fresh page move the cold-start list by the model', { timeout: 900_000 }, () => withPage(async (page) => {

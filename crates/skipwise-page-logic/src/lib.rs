@@ -7,7 +7,8 @@
 //! | [`conversation`] | which worker answers the page still waits for (request ids, stale answers) |
 //! | [`clock`] | the played position from the clock × speed, and exact stop points |
 //! | [`timeline`] | the visitor's plays, their labels, the cap on their number |
-//! | [`lists`] | the rank moves between two recommendation lists, auto-next, skipped-genre counts |
+//! | [`lists`] | the rank moves between two recommendation lists, auto-next, skipped-genre counts, what dropped out, each item's reason in words |
+//! | [`trails`] | where skipped items and the session moved on the embedding map |
 //! | [`chart`] | the points of the page's line charts |
 //! | [`persona`] | Autopilot's listener: what it likes, plays, skips, and its hit rate |
 //! | [`params`] | the page's state in its address, clamped with a note |
@@ -19,3 +20,4 @@ pub mod lists;
 pub mod params;
 pub mod persona;
 pub mod timeline;
+pub mod trails;

@@ -1,6 +1,6 @@
 //! Rank moves between two recommendation lists.
 
-use skipwise_protocol::Ranked;
+use skipwise_protocol::{Ranked, Reason};
 
 /// A row of a recommendation list: the item and how far it moved since the previous list
 /// (`None`: it is new in the list).
@@ -9,6 +9,7 @@ pub struct Row {
     pub item: u64,
     pub score: f32,
     pub delta: Option<i32>,
+    pub reason: Reason,
 }
 
 /// `new` as rows, each with its move since `old` (positive: it went up).
@@ -20,6 +21,7 @@ pub fn rows(new: &[Ranked], old: &[Row]) -> Vec<Row> {
         .map(|(i, r)| Row {
             item: r.item,
             score: r.score,
+            reason: r.reason,
             delta: match fresh {
                 true => Some(0),
                 false => old.iter().position(|o| o.item == r.item).map(|j| j as i32 - i as i32),
@@ -36,6 +38,38 @@ pub fn delta_badge(delta: Option<i32>) -> (String, &'static str) {
         Some(d) if d < 0 => (format!("↓{}", -d), "down"),
         Some(_) => (String::new(), "same"),
     }
+}
+
+/// Items of `old` that `new` no longer lists, in their old order: the "dropped since your last
+/// play" strip.
+pub fn dropped(old: &[Row], new: &[Ranked]) -> Vec<u64> {
+    old.iter().map(|r| r.item).filter(|i| !new.iter().any(|n| n.item == *i)).collect()
+}
+
+/// A list item's reason in words (`title_of` names items; `skipped`: the visitor's skips;
+/// `vanilla`: the list is Vanilla's, whose input counts skips as likes).
+pub fn reason_text(reason: &Reason, title_of: impl Fn(u64) -> Option<String>, skipped: &[u64], vanilla: bool) -> String {
+    let name = |id: u64| title_of(id).map_or_else(|| format!("item {id}"), |t| format!("“{t}”"));
+    let mut parts = Vec::new();
+    match reason.change {
+        None => parts.push("First list since the models were built".to_string()),
+        Some(c) if c.abs() < 0.005 => parts.push("Score unchanged since your last play".to_string()),
+        Some(c) => parts.push(format!("Score {}{:.2} since your last play", if c > 0.0 { "+" } else { "−" }, c.abs())),
+    }
+    if let Some((id, sim)) = reason.near_input {
+        let what = match (skipped.contains(&id), vanilla) {
+            (true, true) => "which you skipped and Vanilla counts as a like",
+            (true, false) => "which you skipped",
+            (false, _) => "which you played",
+        };
+        parts.push(format!("closest to {}, {what} (similarity {sim:.2})", name(id)));
+    }
+    if let (Some((id, _)), Some(c)) = (reason.near_skip, reason.change) {
+        if c < 0.0 {
+            parts.push(format!("pushed down with your skip of {}", name(id)));
+        }
+    }
+    parts.join(" · ")
 }
 
 /// What auto-next plays: the list's best item that is not `now` and that the visitor has not
@@ -81,8 +115,26 @@ mod tests {
         assert_eq!(next_to_play(&list, Some(9), &[4, 7, 2]), None);
     }
 
+    #[test]
+    fn dropped_items_and_reasons_read_plainly() {
+        let old = rows(&ranked(&[1, 2, 3]), &[]);
+        assert_eq!(dropped(&old, &ranked(&[3, 4, 1])), vec![2]);
+        assert_eq!(dropped(&[], &ranked(&[3])), Vec::<u64>::new());
+        let title = |id: u64| (id < 10).then(|| format!("T{id}"));
+        let r = Reason { change: Some(-1.234), near_input: Some((5, 0.8)), near_skip: Some((6, 0.4)) };
+        assert_eq!(
+            reason_text(&r, title, &[6], false),
+            "Score −1.23 since your last play · closest to “T5”, which you played (similarity 0.80) · pushed down with your skip of “T6”"
+        );
+        let r = Reason { change: Some(0.5), near_input: Some((6, 0.9)), near_skip: Some((6, 0.9)) };
+        assert_eq!(reason_text(&r, title, &[6], true), "Score +0.50 since your last play · closest to “T6”, which you skipped and Vanilla counts as a like (similarity 0.90)");
+        assert_eq!(reason_text(&Reason::default(), title, &[], false), "First list since the models were built");
+        let r = Reason { change: Some(0.001), near_input: Some((42, 0.1)), near_skip: None };
+        assert_eq!(reason_text(&r, title, &[], false), "Score unchanged since your last play · closest to item 42, which you played (similarity 0.10)");
+    }
+
     fn ranked(items: &[u64]) -> Vec<Ranked> {
-        items.iter().map(|&item| Ranked { item, score: 0.0 }).collect()
+        items.iter().map(|&item| Ranked { item, score: 0.0, reason: Default::default() }).collect()
     }
 
     #[test]

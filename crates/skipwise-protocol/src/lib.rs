@@ -108,11 +108,32 @@ pub struct Play {
     pub liked: bool,
 }
 
-/// A recommended item (catalog id) and its score `e_seq · e_item`.
+/// A recommended item (catalog id) and its score `e_seq · e_item`, with why it stands there.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ranked {
     pub item: u64,
     pub score: f32,
+    #[serde(default)]
+    pub reason: Reason,
+}
+
+/// Why an item is where it is, computed from the model that ranked it (its own item embeddings,
+/// cosine similarity): what a visitor reads on hover, focus or "Why?".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// Its score now minus its score before this play (`None` on the first list of a start).
+    pub change: Option<f32>,
+    /// The item of the model's input (its session) nearest to it, and their similarity.
+    pub near_input: Option<(u64, f32)>,
+    /// The skip of the session (FP-AdaMetric's FP set) nearest to it, when the similarity is
+    /// positive: the skip that pulls it down.
+    pub near_skip: Option<(u64, f32)>,
+}
+
+impl Reason {
+    fn finite(&self) -> bool {
+        self.change.is_none_or(f32::is_finite) && [self.near_input, self.near_skip].iter().flatten().all(|(_, s)| s.is_finite())
+    }
 }
 
 /// f_FPA's "degree of dislike" for one skipped item of the session.
@@ -177,6 +198,9 @@ impl Recommendations {
         for (name, list) in lists {
             if let Some(r) = list.iter().find(|r| !r.score.is_finite()) {
                 return Err(format!("{name}: item {} has score {}", r.item, r.score));
+            }
+            if let Some(r) = list.iter().find(|r| !r.reason.finite()) {
+                return Err(format!("{name}: item {}'s reason holds {:?}", r.item, r.reason));
             }
         }
         if let Some(w) = self.fp_weights.iter().find(|w| !w.weight.is_finite()) {
@@ -260,7 +284,7 @@ mod tests {
             Response::Recommendations(Recommendations {
                 events: 2,
                 labels: Labels::Play(true),
-                fp_aware: vec![Ranked { item: 7, score: 0.5 }],
+                fp_aware: vec![Ranked { item: 7, score: 0.5, reason: Reason::default() }],
                 vanilla: vec![],
                 fp_weights: vec![FpWeight { item: 3, weight: 0.25 }],
                 map: Some(EmbeddingMap { items: vec![[0.5, -1.0]], session: None }),
@@ -280,8 +304,8 @@ mod tests {
         let ok = Recommendations {
             events: 1,
             labels: Labels::Play(false),
-            fp_aware: vec![Ranked { item: 7, score: 0.5 }],
-            vanilla: vec![Ranked { item: 8, score: 0.25 }],
+            fp_aware: vec![Ranked { item: 7, score: 0.5, reason: Reason::default() }],
+            vanilla: vec![Ranked { item: 8, score: 0.25, reason: Reason::default() }],
             fp_weights: vec![FpWeight { item: 3, weight: 0.5 }],
             map: Some(EmbeddingMap { items: vec![[0.5, -1.0], [0.0, 0.0]], session: Some([1.0, 1.0]) }),
             millis: 1.0,

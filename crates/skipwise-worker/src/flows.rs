@@ -9,7 +9,7 @@ use skipwise_core::catalog::{CatalogKind, catalog};
 use skipwise_core::objective::Method;
 use skipwise_core::rng::Rng;
 use skipwise_page_logic::persona::{Persona, REPLAY_AFTER};
-use skipwise_protocol::{Catalog, Play, WARM_STEPS};
+use skipwise_protocol::{Catalog, Play, Ranked, WARM_STEPS};
 
 const SEEDS: [u64; 3] = [7, 8, 9];
 const GUARD_SEEDS: [u64; 8] = [7, 8, 9, 10, 11, 12, 13, 14];
@@ -32,6 +32,8 @@ struct Visit {
     durations: Vec<(u64, f32, usize)>,
     /// The lists shown now, external ids: FP-aware, Vanilla.
     lists: [Vec<u64>; 2],
+    /// The same with scores and reasons.
+    ranked: [Vec<Ranked>; 2],
     skipped: Vec<u64>,
     plays: Vec<u64>,
 }
@@ -43,15 +45,16 @@ impl Visit {
             Catalog::Movies => CatalogKind::Movies,
         });
         let durations = shown.items.iter().map(|i| (i.id, i.duration_secs, i.genre_index)).collect();
-        let mut v = Visit { player: warm_player(c, seed), durations, lists: [Vec::new(), Vec::new()], skipped: Vec::new(), plays: Vec::new() };
+        let mut v = Visit { player: warm_player(c, seed), durations, lists: [Vec::new(), Vec::new()], ranked: [Vec::new(), Vec::new()], skipped: Vec::new(), plays: Vec::new() };
         v.refresh();
         v
     }
 
     fn refresh(&mut self) {
         let [a, b] = self.player.lists_sync().expect("lists");
-        let ext = |l: &[(u32, f32)], p: &Player| l.iter().filter_map(|(i, _)| p.fp_aware.items.external(*i)).collect::<Vec<_>>();
-        self.lists = [ext(&a, &self.player), ext(&b, &self.player)];
+        let ids = |l: &[Ranked]| l.iter().map(|r| r.item).collect::<Vec<_>>();
+        self.lists = [ids(&a), ids(&b)];
+        self.ranked = [a, b];
     }
 
     fn genre(&self, item: u64) -> Option<usize> {
@@ -239,3 +242,47 @@ fn column(hits: &[[f32; 3]], k: usize) -> f32 {
 fn mean_of(runs: &[[f32; 2]], k: usize) -> f32 {
     mean(&runs.iter().map(|r| r[k]).collect::<Vec<_>>())
 }
+
+/// Every listed item says why, from the model: its score change since the last list (the score
+/// difference exactly), the nearest item of the model's input (FP-AdaMetric: a play-through;
+/// Vanilla: any click, skips included) and, for FP-AdaMetric, the nearest skip.
+#[test]
+fn each_listed_item_has_a_reason_from_the_model() {
+    let mut v = Visit::new(Catalog::Music, SEEDS[0]);
+    assert!(v.ranked[0].iter().all(|r| r.reason.change.is_none() && r.reason.near_input.is_none()), "nothing to explain yet");
+    let mut positives = Vec::new();
+    for _ in 0..2 {
+        let item = v.next();
+        v.play(item, Some(15.0));
+        positives.push(item);
+    }
+    let before = v.ranked[0].clone();
+    for _ in 0..3 {
+        let item = v.next();
+        v.play(item, Some(1.0));
+    }
+    let [ada, vanilla] = &v.ranked;
+    for r in ada {
+        let (near, sim) = r.reason.near_input.expect("a nearest play");
+        assert!(positives.contains(&near) && (-1.0..=1.0001).contains(&sim), "{r:?}");
+        assert!(r.reason.near_skip.is_none_or(|(s, sim)| v.skipped.contains(&s) && sim > 0.0), "{r:?}");
+        assert!(r.reason.change.is_some(), "{r:?}");
+    }
+    assert!(ada.iter().any(|r| r.reason.near_skip.is_some()), "some item is near a skip");
+    for r in vanilla {
+        let near = r.reason.near_input.expect("a nearest click").0;
+        assert!(v.plays.contains(&near) && r.reason.near_skip.is_none(), "{r:?}");
+    }
+    // One more play: an item listed before and after moves by exactly its reason's change.
+    assert!(ada.iter().any(|a| before.iter().any(|b| b.item == a.item)), "some item stayed listed");
+    let last = ada.clone();
+    let item = v.next();
+    v.play(item, Some(1.0));
+    for now in &v.ranked[0] {
+        if let Some(then) = last.iter().find(|l| l.item == now.item) {
+            let change = now.reason.change.expect("a change");
+            assert!((now.score - then.score - change).abs() < 1e-4, "{now:?} after {then:?}");
+        }
+    }
+}
+

@@ -15,7 +15,7 @@ use skipwise_core::online::{NowTerm, OnlineConfig, OnlineLearner};
 use skipwise_core::sim::Simulator;
 use skipwise_core::train::{TrainConfig, Trainer};
 use skipwise_core::weights::{self, Weights};
-use skipwise_protocol::{Catalog, Play};
+use skipwise_protocol::{Catalog, Play, Ranked, Reason};
 
 /// Items in each recommendation list.
 pub const TOP_K: usize = 10;
@@ -109,6 +109,16 @@ pub struct Player {
     pub map: Option<skipwise_core::pca::Projection>,
     /// Each dense row's genre (padding: none), for the cold-start list.
     genres: Vec<usize>,
+    /// Each model's scores of its last list, for the next list's score changes.
+    previous: [Option<Vec<f32>>; 2],
+}
+
+/// A list entry before its reason: dense row, score, change since the model's previous list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pick {
+    pub row: u32,
+    pub score: f32,
+    pub change: Option<f32>,
 }
 
 impl Player {
@@ -126,14 +136,15 @@ impl Player {
                 item.map_or(usize::MAX, |i| i.genre_index)
             })
             .collect();
-        Ok(Self { fp_aware, vanilla, events: 0, map: None, genres })
+        Ok(Self { fp_aware, vanilla, events: 0, map: None, genres, previous: [None, None] })
     }
 
     /// Model `which`'s list (0 = FP-aware, 1 = Vanilla) from its `scores` for the current
     /// session, which it then trains against (see `OnlineLearner::show`): the top [`TOP_K`]
     /// outside [`Self::exclude`]; before the session has any input, spread across genres, so a
-    /// cold start offers every genre rather than the warm start's most frequent one.
-    pub fn pick(&mut self, which: usize, scores: &[f32]) -> Vec<(u32, f32)> {
+    /// cold start offers every genre rather than the warm start's most frequent one. Each entry
+    /// carries its score change since the model's previous list.
+    pub fn pick(&mut self, which: usize, scores: &[f32]) -> Vec<Pick> {
         let exclude = self.exclude();
         let genres = &self.genres;
         let learner = match which {
@@ -145,16 +156,62 @@ impl Player {
             false => skipwise_core::train::top_k(scores, TOP_K, &exclude),
         };
         learner.show(&list.iter().map(|(i, _)| *i).collect::<Vec<_>>());
-        list
+        let previous = self.previous[which.min(1)].replace(scores.to_vec());
+        list.into_iter()
+            .map(|(row, score)| Pick { row, score, change: previous.as_ref().and_then(|p| p.get(row as usize)).map(|p| score - p) })
+            .collect()
+    }
+
+    /// Model `which`'s list with external ids and a reason per item, from its item embedding
+    /// table (`[n_rows, d]`, flat): the nearest item of the model's input, and for FP-AdaMetric
+    /// the nearest skip of its FP set (cosine similarity of the model's own embeddings).
+    pub fn explain(&self, which: usize, picks: &[Pick], table: &[f32]) -> Vec<Ranked> {
+        let learner = if which == 0 { &self.fp_aware } else { &self.vanilla };
+        let d = table.len() / learner.trainer.n_rows().max(1);
+        let row = |i: u32| table.get(i as usize * d..(i as usize + 1) * d).unwrap_or(&[]);
+        let cosine = |a: &[f32], b: &[f32]| {
+            let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+            let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            dot / (norm(a) * norm(b)).max(1e-12)
+        };
+        let nearest = |item: u32, among: &[u32]| {
+            among
+                .iter()
+                .filter(|o| **o != item)
+                .map(|o| (*o, cosine(row(item), row(*o))))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .and_then(|(o, sim)| learner.items.external(o).map(|id| (id, sim)))
+        };
+        let input = learner.prefix();
+        let skips = if which == 0 { self.fp_aware.session_fps() } else { Vec::new() };
+        picks
+            .iter()
+            .filter_map(|p| {
+                let reason = Reason {
+                    change: p.change,
+                    near_input: nearest(p.row, &input),
+                    near_skip: nearest(p.row, &skips).filter(|(_, sim)| *sim > 0.0),
+                };
+                learner.items.external(p.row).map(|item| Ranked { item, score: p.score, reason })
+            })
+            .collect()
     }
 
     /// Both lists, read synchronously (native; the worker reads asynchronously).
-    pub fn lists_sync(&mut self) -> skipwise_core::Result<[Vec<(u32, f32)>; 2]> {
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub fn lists_sync(&mut self) -> skipwise_core::Result<[Vec<Ranked>; 2]> {
+        let read = |t: skipwise_core::burn::tensor::Tensor<2>| {
+            let [n, d] = t.dims();
+            t.reshape([n * d]).into_data().try_to_vec::<f32>().map_err(|e| skipwise_core::Error::Backend(format!("{e:?}")))
+        };
         let scores = [self.fp_aware.scores_sync()?, self.vanilla.scores_sync()?];
-        Ok([self.pick(0, &scores[0]), self.pick(1, &scores[1])])
+        let tables = [read(self.fp_aware.trainer.item_embeddings())?, read(self.vanilla.trainer.item_embeddings())?];
+        let picks = [self.pick(0, &scores[0]), self.pick(1, &scores[1])];
+        Ok([self.explain(0, &picks[0], &tables[0]), self.explain(1, &picks[1], &tables[1])])
     }
 
     /// Records `play` in both models and runs their online steps, synchronously (native).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub fn observe_sync(&mut self, play: &Play) -> skipwise_core::Result<bool> {
         let fp = self.record(play)?;
         self.events += 1;

@@ -7,7 +7,7 @@
 //! worker on the CPU with the history.
 
 use crate::backend;
-use crate::player::{Player, TOP_K};
+use crate::player::Player;
 use skipwise_core::batch::Example;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::online::OnlineLearner;
@@ -305,24 +305,27 @@ async fn read(t: skipwise_core::burn::tensor::Tensor<1>) -> Result<Vec<f32>, Str
     data.try_to_vec::<f32>().map_err(|e| format!("reading scores failed: {e:?}"))
 }
 
-/// Model `which`'s list (see [`Player::pick`]), with external ids.
+/// Model `which`'s list with its reasons (see [`Player::pick`], [`Player::explain`]).
 async fn top(player: &mut Player, which: usize) -> Result<Vec<Ranked>, String> {
     let learner = if which == 0 { &player.fp_aware } else { &player.vanilla };
     let scores = read(learner.score_tensor()).await?;
-    let dense = player.pick(which, &scores);
-    let learner = if which == 0 { &player.fp_aware } else { &player.vanilla };
-    Ok(dense
-        .into_iter()
-        .filter_map(|(i, score)| learner.items.external(i).map(|item| Ranked { item, score }))
-        .collect())
+    let table = read_table(learner).await?;
+    let picks = player.pick(which, &scores);
+    Ok(player.explain(which, &picks, &table))
+}
+
+/// A model's item embedding table, flat `[n_rows · d]`.
+async fn read_table(learner: &OnlineLearner) -> Result<Vec<f32>, String> {
+    let table = learner.trainer.item_embeddings();
+    let [rows, d] = table.dims();
+    read(table.reshape([rows * d])).await
 }
 
 /// FP-AdaMetric's items and session on the first two principal axes of its item embeddings.
 async fn embedding_map(player: &mut Player) -> Result<Option<EmbeddingMap>, String> {
     let learner = &player.fp_aware;
-    let table = learner.trainer.item_embeddings();
-    let [rows, d] = table.dims();
-    let flat = read(table.reshape([rows * d])).await?;
+    let d = learner.trainer.item_embeddings().dims()[1];
+    let flat = read_table(learner).await?;
     // Row 0 is padding.
     let items: Vec<&[f32]> = flat.chunks(d).skip(1).collect();
     let Some(projection) = skipwise_core::pca::Projection::fit(&items, player.map.as_ref()) else { return Ok(None) };
