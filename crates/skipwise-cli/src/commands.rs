@@ -1,24 +1,25 @@
 //! The CLI's commands: each reads its flags, runs the core, prints a table and writes JSON.
 
-use crate::args::Args;
+use crate::cli::{CatalogArgs, DeviceName, SimTable};
 use serde::Serialize;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::data::FpRule;
 use skipwise_core::metrics::Report;
 use skipwise_core::batch::FpScope;
-use skipwise_core::model::{Backbone, FpaActivation, FpaConfig, FpaOutput, ModelConfig};
+use skipwise_core::model::{FpaConfig, ModelConfig};
 use skipwise_core::objective::{Method, ObjectiveConfig};
 use skipwise_core::sim::{SimConfig, Simulator};
 use skipwise_core::train::{EpochLog, TrainConfig, Trainer};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-pub(crate) fn device(name: &str) -> Result<Device, String> {
+pub(crate) fn device(name: DeviceName) -> Result<Device, String> {
     match name {
-        "flex" | "cpu" => Ok(Device::flex()),
+        DeviceName::Flex | DeviceName::Cpu => Ok(Device::flex()),
         #[cfg(feature = "wgpu")]
-        "wgpu" => Device::wgpu_options().init().map_err(|e| format!("no wgpu device: {e:?}")),
-        other => Err(format!("--device: unknown device {other:?} (flex or wgpu)")),
+        DeviceName::Wgpu => Device::wgpu_options().init().map_err(|e| format!("no wgpu device: {e:?}")),
+        #[cfg(not(feature = "wgpu"))]
+        DeviceName::Wgpu => Err("this build has no wgpu backend (build with the `wgpu` feature)".to_string()),
     }
 }
 
@@ -49,44 +50,14 @@ pub(crate) fn mean_sd(values: &[f64]) -> (f64, f64) {
 /// items back in the top 20; lower is better) shows what the FP objectives do to the FPs themselves.
 const TABLE_KEYS: [&str; 7] = ["HR@10", "MRR@10", "NDCG@10", "HR@20", "MRR@20", "NDCG@20", "FP@20"];
 
-pub fn sim_table(args: &Args) -> Result<(), String> {
-    let backbone_name: String = args.get("backbone", "narm".to_string())?;
-    let backbone = Backbone::parse(&backbone_name).ok_or_else(|| format!("--backbone: unknown {backbone_name:?}"))?;
-    let fp_share: f32 = args.get("fp-share", 0.5)?;
-    let seeds: Vec<u64> = args.list("seeds", "1,2,3")?;
-    let epochs: usize = args.get("epochs", 10)?;
-    let dim: usize = args.get("dim", 64)?;
-    let lambda: f32 = args.get("lambda", 0.5)?;
-    let margin: f32 = args.get("margin", 1.0)?;
-    let n_items: usize = args.get("items", 300)?;
-    let listeners: usize = args.get("listeners", 200)?;
-    let decoy_fps: bool = args.get("decoy-fps", false)?;
-    let fp_scope = match args.get("fp-scope", "session".to_string())?.as_str() {
-        "session" => FpScope::Session,
-        "user" => FpScope::User,
-        other => return Err(format!("--fp-scope: {other:?} is neither session nor user")),
-    };
-    let fpa = FpaConfig {
-        activation: match args.get("fpa-activation", "relu".to_string())?.as_str() {
-            "relu" => FpaActivation::Relu,
-            "tanh" => FpaActivation::Tanh,
-            other => return Err(format!("--fpa-activation: {other:?} is neither relu nor tanh")),
-        },
-        output: match args.get("fpa-output", "sigmoid".to_string())?.as_str() {
-            "sigmoid" => FpaOutput::Sigmoid,
-            "softmax" => FpaOutput::Softmax,
-            other => return Err(format!("--fpa-output: {other:?} is neither sigmoid nor softmax")),
-        },
-        ..FpaConfig::default()
-    };
-    let device = device(&args.get("device", "flex".to_string())?)?;
-    let json_path: String = args.get("json", "results/sim-table.json".to_string())?;
-    let method_names: Vec<String> = args.list("methods", "vanilla,fp-simple,fp-metric,fp-adametric")?;
-    args.finish()?;
-    let methods: Vec<Method> = method_names
-        .iter()
-        .map(|m| Method::parse(m).ok_or_else(|| format!("--methods: unknown method {m:?}")))
-        .collect::<Result<_, _>>()?;
+pub fn sim_table(args: &SimTable) -> Result<(), String> {
+    let SimTable { backbone, fp_share, epochs, dim, lambda, margin, items: n_items, listeners, decoy_fps, .. } = *args;
+    let seeds = &args.seeds;
+    let methods = &args.methods;
+    let fp_scope: FpScope = args.fp_scope.into();
+    let fpa = FpaConfig { activation: args.fpa_activation.into(), output: args.fpa_output.into(), ..FpaConfig::default() };
+    let device = device(args.device)?;
+    let json_path = &args.json;
 
     // Vanilla is reported twice: with its natural input (FPs kept in the prefix) and FP-free input.
     let rows: Vec<(Method, bool, String)> = [
@@ -104,7 +75,7 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
     let mut weights: Vec<Vec<Option<skipwise_core::train::WeightStats>>> = vec![Vec::new(); rows.len()];
     let mut hinges: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
     let started = Instant::now();
-    for seed in &seeds {
+    for seed in seeds {
         let mut sim = Simulator::new(SimConfig { n_items, n_listeners: listeners, fp_share, decoy_fps, seed: *seed, ..SimConfig::default() });
         let data = sim.dataset(&FpRule::default());
         let split = skipwise_core::data::split_chronological(&data.sessions, 0.8, 0.1);
@@ -188,7 +159,7 @@ pub fn sim_table(args: &Args) -> Result<(), String> {
         });
     }
     println!("({:.0} s in all)", started.elapsed().as_secs_f64());
-    write_json(&json_path, &results)
+    write_json(json_path, &results)
 }
 
 pub(crate) fn write_json<T: Serialize>(path: &str, value: &T) -> Result<(), String> {
@@ -208,9 +179,8 @@ pub(crate) fn write_text(path: &str, text: String) -> Result<(), String> {
 }
 
 /// Writes the page's demo catalogs (`www/catalog/music.json`, `movies.json`).
-pub fn catalog(args: &Args) -> Result<(), String> {
-    let out: String = args.get("out", "www/catalog".to_string())?;
-    args.finish()?;
+pub fn catalog(args: &CatalogArgs) -> Result<(), String> {
+    let out = &args.out;
     std::fs::create_dir_all(&out).map_err(|e| format!("{out}: {e}"))?;
     for kind in skipwise_core::catalog::CatalogKind::ALL {
         let c = skipwise_core::catalog::catalog(kind);

@@ -1,10 +1,11 @@
 //! `skipwise`: train, evaluate and benchmark Skipwise recommenders natively.
 
-mod args;
+mod bench;
+mod cli;
 mod commands;
 mod ml100k;
 
-use args::Args;
+use cli::{Cli, Command};
 
 /// burn's CPU backend allocates and frees large tensors on every operation; with glibc's malloc
 /// the returned memory is faulted in afresh each time (a quarter of a million page faults a second
@@ -33,33 +34,6 @@ fn keep_freed_pages() {
     }
 }
 
-const HELP: &str = "skipwise — FP-aware session recommendation
-
-USAGE: skipwise <command> [--flag value]...
-
-COMMANDS
-  sim-table   Vanilla / FP-Simple / FP-Metric / FP-AdaMetric on the listener simulator, several
-              seeds, mean ± sd of HR/MRR/NDCG@{10,20}; writes JSON.
-              --backbone narm  --fp-share 0.5  --seeds 1,2,3  --epochs 10  --dim 64
-              --lambda 0.5  --margin 1.0  --items 300  --listeners 200  --device flex|wgpu
-              --methods vanilla,fp-simple,fp-metric,fp-adametric  --decoy-fps false
-              --fp-scope session|user  --fpa-activation relu|tanh  --fpa-output sigmoid|softmax
-              --json results/sim-table.json
-  ml100k      RecBole's GRU4Rec anchor on MovieLens-100K (leave-one-out, full ranking).
-              --file data/ml-100k/ml-100k.inter  --epochs 500  --patience 10  --monitor MRR@10
-              --seed 2020  --batch 4096  --device flex|wgpu  --json results/ml100k-anchor.json
-              --checkpoint data/ml100k-anchor.ckpt.json  --fresh false
-              Writes a checkpoint after every epoch and goes on from it when run again.
-  ml100k-seeds
-              Several ml100k runs (e.g. one per seed) beside their mean ± sd and RecBole's numbers.
-              --runs results/ml100k-anchor.json,results/ml100k-anchor-seed7.json,...
-              --json results/ml100k-anchor-seeds.json
-  catalog     Writes the page's demo catalogs (invented titles over the simulator's items).
-              --out www/catalog
-  help        This text.
-
-Get MovieLens-100K first with ./scripts/fetch-data (it is not redistributable, so never committed).";
-
 fn main() {
     keep_freed_pages();
     // burn materialises a loaded optimiser state (a resumed checkpoint) on its default device
@@ -69,30 +43,17 @@ fn main() {
         // SAFETY: nothing else runs yet; no other thread can read the environment concurrently.
         unsafe { std::env::set_var("BURN_DEVICE", "flex") };
     }
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let Some((command, rest)) = argv.split_first() else {
-        print_help();
-        return;
+    // `--help`, `--version` and bad flags exit inside (clap's own messages, exit code 2 on errors).
+    let cli = <Cli as clap::Parser>::parse();
+    let result = match &cli.command {
+        Command::SimTable(a) => commands::sim_table(a),
+        Command::Ml100k(a) => ml100k::ml100k(a),
+        Command::Ml100kSeeds(a) => ml100k::ml100k_seeds(a),
+        Command::Catalog(a) => commands::catalog(a),
+        Command::Bench(a) => bench::bench(a),
     };
-    let result = Args::parse(rest).and_then(|args| match command.as_str() {
-        "sim-table" => commands::sim_table(&args),
-        "ml100k" => ml100k::ml100k(&args),
-        "ml100k-seeds" => ml100k::ml100k_seeds(&args),
-        "catalog" => commands::catalog(&args),
-        "help" | "--help" | "-h" => {
-            print_help();
-            Ok(())
-        }
-        other => Err(format!("unknown command {other:?}; try `skipwise help`")),
-    });
     if let Err(e) = result {
         eprintln!("skipwise: {e}");
         std::process::exit(2);
     }
-}
-
-/// The help text; a closed pipe (`skipwise help | head`) is not an error.
-fn print_help() {
-    use std::io::Write;
-    let _ = writeln!(std::io::stdout(), "{HELP}");
 }

@@ -1,7 +1,7 @@
 //! `ml100k`: RecBole's GRU4Rec anchor on MovieLens-100K, and `ml100k-seeds`, which sets several
 //! seeds' runs beside RecBole's published numbers.
 
-use crate::args::Args;
+use crate::cli::{Ml100k, Ml100kSeeds};
 use crate::commands::{device, mean_sd, write_json, write_text};
 use serde::Serialize;
 use skipwise_core::batch::leave_one_out;
@@ -16,8 +16,6 @@ use std::time::Instant;
 
 /// RecBole's GRU4Rec on ml-100k, test set, from its documentation (NOTES §8.1).
 const RECBOLE: [(&str, f64); 3] = [("HR@10", 0.1103), ("MRR@10", 0.0337), ("NDCG@10", 0.0513)];
-
-const DEFAULT_RUNS: &str = "results/ml100k-anchor.json,results/ml100k-anchor-seed7.json,results/ml100k-anchor-seed42.json";
 
 /// RecBole's and the paper's name for what our reports call HR.
 fn label(key: &str) -> String {
@@ -64,21 +62,11 @@ fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize, monit
     Ok(Some(saved))
 }
 
-pub fn ml100k(args: &Args) -> Result<(), String> {
-    let file: String = args.get("file", "data/ml-100k/ml-100k.inter".to_string())?;
-    let epochs: usize = args.get("epochs", 500)?;
-    let patience: usize = args.get("patience", 10)?;
-    let seed: u64 = args.get("seed", 2020)?;
-    let batch: usize = args.get("batch", 4096)?;
-    // RecBole's default `valid_metric`.
-    let monitor: String = args.get("monitor", "MRR@10".to_string())?;
-    let device = device(&args.get("device", "flex".to_string())?)?;
-    let json_path: String = args.get("json", "results/ml100k-anchor.json".to_string())?;
-    // Beside the data (git-ignored): a few MB of weights and Adam's moments.
-    let ckpt_path: String = args.get("checkpoint", "data/ml100k-anchor.ckpt.json".to_string())?;
-    let fresh: bool = args.get("fresh", false)?;
-    args.finish()?;
-    if !skipwise_core::metrics::Accumulator::default().report().values.contains_key(&monitor) {
+pub fn ml100k(args: &Ml100k) -> Result<(), String> {
+    let Ml100k { epochs, patience, seed, batch, fresh, .. } = *args;
+    let (file, monitor, json_path, ckpt_path) = (&args.file, &args.monitor, &args.json, &args.checkpoint);
+    let device = device(args.device)?;
+    if !skipwise_core::metrics::Accumulator::default().report().values.contains_key(monitor) {
         return Err(format!("--monitor: {monitor:?} is not a metric (HR@10, MRR@10, NDCG@10, …)"));
     }
     let reader = std::fs::File::open(&file)
@@ -212,16 +200,13 @@ fn parse_run(text: &str, path: &str) -> Result<AnchorRun, String> {
 /// Reads several `ml100k` results and prints each beside the mean ± sd over them and RecBole's
 /// numbers: one run's test set has 943 users, so a single run is ±0.01 on Hit@10 by sampling alone
 /// and only the mean says whether we reproduce RecBole.
-pub fn ml100k_seeds(args: &Args) -> Result<(), String> {
-    // The three committed runs (seeds 2020, 7, 42).
-    let runs: Vec<String> = args.list("runs", DEFAULT_RUNS)?;
-    let json_path: String = args.get("json", "results/ml100k-anchor-seeds.json".to_string())?;
-    args.finish()?;
+pub fn ml100k_seeds(args: &Ml100kSeeds) -> Result<(), String> {
+    let (runs, json_path) = (&args.runs, &args.json);
     if runs.is_empty() {
         return Err("--runs: name at least one ml100k result file".to_string());
     }
     let mut loaded = Vec::new();
-    for path in &runs {
+    for path in runs {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
         loaded.push((path.clone(), parse_run(&text, path)?));
     }

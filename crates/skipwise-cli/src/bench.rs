@@ -1,0 +1,268 @@
+//! `bench`: the figures that say how fast Skipwise is on this machine, in one table and one JSON
+//! file: training throughput of every backbone × objective at the ML-100K anchor's sizes (with
+//! the epoch time they imply for the anchor), the FP-AdaMetric step's cost over FP-Simple's on
+//! the same batch, recommendation latency over catalogs of growing size, and the peak memory.
+//! Machines of one kind differ by 2× here: compare figures of one run, as ratios.
+
+use crate::cli::Bench;
+use crate::commands::{device, write_json};
+use serde::Serialize;
+use skipwise_core::batch::Example;
+use skipwise_core::model::{Backbone, ModelConfig};
+use skipwise_core::objective::{Method, ObjectiveConfig};
+use skipwise_core::rng::Rng;
+use skipwise_core::train::{TrainConfig, Trainer, top_k};
+use std::time::Instant;
+
+/// ML-100K's training prefixes under leave-one-out (100 000 ratings − 3 × 943 users), what the
+/// anchor trains on per epoch (`skipwise ml100k` prints the count).
+const ML100K_TRAIN_PREFIXES: usize = 97_171;
+/// FPs per synthetic example for the FP-aware objectives (the metric term needs some).
+const FPS_PER_EXAMPLE: usize = 5;
+
+#[derive(Serialize)]
+pub struct Machine {
+    pub cores: usize,
+    pub cpu: String,
+    pub os: String,
+}
+
+#[derive(Serialize)]
+pub struct TrainRow {
+    pub device: String,
+    pub backbone: String,
+    pub method: String,
+    pub seconds_per_step: f64,
+    pub examples_per_second: f64,
+    /// `seconds_per_step` × the anchor's steps per epoch at this batch size.
+    pub anchor_epoch_seconds: f64,
+    /// This step's time over FP-Simple's on the same batch (FP-Metric, FP-AdaMetric).
+    pub over_fp_simple: Option<f64>,
+}
+
+#[derive(Serialize)]
+pub struct LatencyRow {
+    pub device: String,
+    pub items: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    pub unix_time: u64,
+    pub machine: Machine,
+    pub batch: usize,
+    pub items: usize,
+    pub steps: usize,
+    pub training: Vec<TrainRow>,
+    pub recommend: Vec<LatencyRow>,
+    /// Skipped devices and why (e.g. no wgpu adapter).
+    pub skipped: Vec<String>,
+    pub peak_rss_mb: Option<f64>,
+}
+
+pub fn bench(args: &Bench) -> Result<(), String> {
+    let report = run(args, &mut |line| eprintln!("{line}"))?;
+    print_table(&report);
+    write_json(&args.json, &report)
+}
+
+/// Runs every measurement, reporting progress through `progress`.
+pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, String> {
+    if args.steps == 0 || args.batch == 0 || args.items < 2 || args.calls == 0 {
+        return Err("--steps, --batch and --calls must be > 0 and --items ≥ 2".into());
+    }
+    let mut report = Report {
+        unix_time: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        machine: machine(),
+        batch: args.batch,
+        items: args.items,
+        steps: args.steps,
+        training: Vec::new(),
+        recommend: Vec::new(),
+        skipped: Vec::new(),
+        peak_rss_mb: None,
+    };
+    let examples = synthetic(args.batch, args.items, 50, 7);
+    for &name in &args.devices {
+        let dev = match device(name) {
+            Ok(d) => d,
+            Err(e) => {
+                progress(format!("{name:?}: skipped ({e})"));
+                report.skipped.push(format!("{name:?}: {e}"));
+                continue;
+            }
+        };
+        let device_name = format!("{name:?}").to_lowercase();
+        for &backbone in &args.backbones {
+            let mut simple = None;
+            for &method in &args.methods {
+                let secs = step_seconds(backbone, method, &examples, args, &dev)?;
+                if method == Method::FpSimple {
+                    simple = Some(secs);
+                }
+                let row = TrainRow {
+                    device: device_name.clone(),
+                    backbone: backbone.name().into(),
+                    method: method.name().into(),
+                    seconds_per_step: secs,
+                    examples_per_second: args.batch as f64 / secs,
+                    anchor_epoch_seconds: secs * ML100K_TRAIN_PREFIXES.div_ceil(args.batch) as f64,
+                    over_fp_simple: simple.filter(|_| method.uses_metric()).map(|s| secs / s),
+                };
+                progress(format!("{device_name} {} {}: {secs:.3} s/step", row.backbone, row.method));
+                report.training.push(row);
+            }
+        }
+        for &n in &args.catalogs {
+            let (p50, p95) = latency(n, args.calls, &dev)?;
+            progress(format!("{device_name} recommend over {n} items: p50 {p50:.2} ms, p95 {p95:.2} ms"));
+            report.recommend.push(LatencyRow { device: device_name.clone(), items: n, p50_ms: p50, p95_ms: p95 });
+        }
+    }
+    report.peak_rss_mb = peak_rss_mb();
+    Ok(report)
+}
+
+/// `n` training examples over `items` items: prefixes of 1 to `max_len` items, a target, and
+/// [`FPS_PER_EXAMPLE`] FPs (ignored by the methods without a metric term), from `seed`.
+fn synthetic(n: usize, items: usize, max_len: usize, seed: u64) -> Vec<Example> {
+    let mut rng = Rng::new(seed);
+    let mut item = || 1 + rng.below(items - 1) as u32;
+    (0..n)
+        .map(|i| {
+            let len = 1 + i % max_len;
+            Example {
+                prefix: (0..len).map(|_| item()).collect(),
+                target: item(),
+                fps: (0..FPS_PER_EXAMPLE).map(|_| item()).collect(),
+                session: i as u64,
+            }
+        })
+        .collect()
+}
+
+/// The anchor's model sizes (RecBole's GRU4Rec on ML-100K) with `backbone` and `method`.
+fn config(backbone: Backbone, method: Method, batch: usize) -> TrainConfig {
+    TrainConfig {
+        model: ModelConfig { backbone, ..ModelConfig::recbole_gru4rec() },
+        objective: ObjectiveConfig { method, ..ObjectiveConfig::default() },
+        batch_size: batch,
+        max_len: 50,
+        ..TrainConfig::default()
+    }
+}
+
+/// Mean seconds of a training step (forward, backward, Adam) after one untimed step.
+fn step_seconds(backbone: Backbone, method: Method, examples: &[Example], args: &Bench, device: &skipwise_core::burn::tensor::Device) -> Result<f64, String> {
+    let mut trainer = Trainer::new(config(backbone, method, args.batch), args.items + 1, device).map_err(|e| e.to_string())?;
+    let refs: Vec<&Example> = examples.iter().collect();
+    trainer.step_sync(&refs).map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    for _ in 0..args.steps {
+        trainer.step_sync(&refs).map_err(|e| e.to_string())?;
+    }
+    Ok(t0.elapsed().as_secs_f64() / args.steps as f64)
+}
+
+/// p50 and p95 (ms) of one recommendation: the scores of a 10-item session over `items` items
+/// read back, then its top 10 (GRU4Rec, d = 64).
+fn latency(items: usize, calls: usize, device: &skipwise_core::burn::tensor::Device) -> Result<(f64, f64), String> {
+    let trainer = Trainer::new(config(Backbone::Gru4Rec, Method::Vanilla, 1), items + 1, device).map_err(|e| e.to_string())?;
+    let prefix: Vec<u32> = (1..=10).map(|i| (i * 7 % items) as u32 + 1).collect();
+    let mut times = Vec::with_capacity(calls);
+    for call in 0..=calls {
+        let t0 = Instant::now();
+        let data = trainer.score_tensor(&prefix).try_into_data().map_err(|e| format!("{e:?}"))?;
+        let scores = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+        let top = top_k(&scores, 10, &prefix);
+        if top.len() != 10.min(items) {
+            return Err(format!("a top 10 of {} items over {items}", top.len()));
+        }
+        // The first call compiles and allocates: not a steady-state figure.
+        if call > 0 {
+            times.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    Ok((at(0.5), at(0.95)))
+}
+
+fn machine() -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    Machine {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu,
+        os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+    }
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn print_table(r: &Report) {
+    println!(
+        "\nskipwise bench: {} cores, {}; batch {}, {} items, d = 64, h = 128, max length 50; mean of {} steps",
+        r.machine.cores, r.machine.cpu, r.batch, r.items, r.steps
+    );
+    println!("{:<6} {:<9} {:<13} {:>9} {:>11} {:>16} {:>13}", "device", "backbone", "method", "s/step", "examples/s", "anchor s/epoch", "÷ FP-Simple");
+    for t in &r.training {
+        let ratio = t.over_fp_simple.map_or(String::new(), |x| format!("{x:.2}×"));
+        println!(
+            "{:<6} {:<9} {:<13} {:>9.3} {:>11.0} {:>16.1} {:>13}",
+            t.device, t.backbone, t.method, t.seconds_per_step, t.examples_per_second, t.anchor_epoch_seconds, ratio
+        );
+    }
+    println!("\n{:<6} {:>9} {:>9} {:>9}", "device", "items", "p50 ms", "p95 ms");
+    for l in &r.recommend {
+        println!("{:<6} {:>9} {:>9.2} {:>9.2}", l.device, l.items, l.p50_ms, l.p95_ms);
+    }
+    for s in &r.skipped {
+        println!("skipped: {s}");
+    }
+    if let Some(mb) = r.peak_rss_mb {
+        println!("peak resident memory: {mb:.0} MB");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::DeviceName;
+
+    #[test]
+    fn a_small_bench_measures_every_row() {
+        let args = Bench {
+            steps: 1,
+            batch: 8,
+            items: 40,
+            catalogs: vec![30, 200],
+            calls: 3,
+            backbones: vec![Backbone::Stamp, Backbone::Gru4Rec],
+            methods: vec![Method::FpSimple, Method::FpAdaMetric],
+            devices: vec![DeviceName::Flex],
+            json: String::new(),
+        };
+        let mut lines = Vec::new();
+        let r = run(&args, &mut |l| lines.push(l)).expect("runs");
+        assert_eq!(r.training.len(), 4);
+        assert!(r.training.iter().all(|t| t.seconds_per_step > 0.0 && t.examples_per_second > 0.0));
+        let ada = r.training.iter().find(|t| t.method == "FP-AdaMetric").expect("row");
+        assert!(ada.over_fp_simple.is_some_and(|x| x > 0.0));
+        assert!(r.training.iter().filter(|t| t.method == "FP-Simple").all(|t| t.over_fp_simple.is_none()));
+        assert_eq!(r.recommend.iter().map(|l| l.items).collect::<Vec<_>>(), vec![30, 200]);
+        assert!(r.recommend.iter().all(|l| l.p50_ms <= l.p95_ms));
+        assert!(r.machine.cores >= 1 && lines.len() == 6);
+        let bad = Bench { steps: 0, ..args };
+        assert!(run(&bad, &mut |_| {}).is_err());
+    }
+}

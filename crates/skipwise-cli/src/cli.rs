@@ -1,0 +1,243 @@
+//! The command line, one typed struct per command (clap derive): `--help` per command, typed
+//! values, and errors naming the flag and the accepted values come from clap. The flags and
+//! defaults are those of the README's commands, which must keep reproducing its tables.
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use skipwise_core::batch::FpScope;
+use skipwise_core::model::{Backbone, FpaActivation, FpaOutput};
+use skipwise_core::objective::Method;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "skipwise",
+    version,
+    about = "FP-aware session recommendation: train, evaluate and benchmark Skipwise's models natively",
+    arg_required_else_help = true,
+    after_help = "Get MovieLens-100K first with ./scripts/fetch-data (it is not redistributable, so never committed)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Vanilla / FP-Simple / FP-Metric / FP-AdaMetric on the listener simulator, several seeds:
+    /// mean ± sd of HR/MRR/NDCG@{10,20} and FP@20; writes JSON.
+    SimTable(SimTable),
+    /// RecBole's GRU4Rec anchor on MovieLens-100K (leave-one-out, full ranking). Writes a
+    /// checkpoint after every epoch and goes on from it when run again.
+    Ml100k(Ml100k),
+    /// Several ml100k runs (e.g. one per seed) beside their mean ± sd and RecBole's numbers.
+    Ml100kSeeds(Ml100kSeeds),
+    /// Writes the page's demo catalogs (invented titles over the simulator's items).
+    Catalog(CatalogArgs),
+    /// Measures training throughput of every backbone × objective, recommendation latency and
+    /// the FP-AdaMetric step's cost; prints one table and writes JSON (with the machine).
+    Bench(Bench),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeviceName {
+    /// burn's Flex CPU backend.
+    Flex,
+    /// The same as flex.
+    Cpu,
+    /// burn's wgpu backend (Vulkan; lavapipe when there is no GPU).
+    Wgpu,
+}
+
+fn backbone(s: &str) -> Result<Backbone, String> {
+    Backbone::parse(s).ok_or_else(|| format!("unknown backbone {s:?} (gru4rec, narm, stamp, srgnn)"))
+}
+
+fn method(s: &str) -> Result<Method, String> {
+    Method::parse(s).ok_or_else(|| format!("unknown method {s:?} (vanilla, fp-simple, fp-metric, fp-adametric)"))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Scope {
+    Session,
+    User,
+}
+
+impl From<Scope> for FpScope {
+    fn from(s: Scope) -> Self {
+        match s {
+            Scope::Session => FpScope::Session,
+            Scope::User => FpScope::User,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Activation {
+    Relu,
+    Tanh,
+}
+
+impl From<Activation> for FpaActivation {
+    fn from(a: Activation) -> Self {
+        match a {
+            Activation::Relu => FpaActivation::Relu,
+            Activation::Tanh => FpaActivation::Tanh,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Sigmoid,
+    Softmax,
+}
+
+impl From<Output> for FpaOutput {
+    fn from(o: Output) -> Self {
+        match o {
+            Output::Sigmoid => FpaOutput::Sigmoid,
+            Output::Softmax => FpaOutput::Softmax,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct SimTable {
+    #[arg(long, default_value = "narm", value_parser = backbone)]
+    pub backbone: Backbone,
+    /// Share of clicks that are false positives.
+    #[arg(long, default_value_t = 0.5)]
+    pub fp_share: f32,
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    pub seeds: Vec<u64>,
+    /// At most this many epochs (early stopping on validation MRR@20).
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub dim: usize,
+    /// λ, the weight of the metric term.
+    #[arg(long, default_value_t = 0.5)]
+    pub lambda: f32,
+    /// m, the hinge margin.
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f32,
+    #[arg(long, default_value_t = 300)]
+    pub items: usize,
+    #[arg(long, default_value_t = 200)]
+    pub listeners: usize,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub device: DeviceName,
+    #[arg(long, value_delimiter = ',', default_value = "vanilla,fp-simple,fp-metric,fp-adametric", value_parser = method)]
+    pub methods: Vec<Method>,
+    /// FPs that look like the session (the simulator's decoys).
+    #[arg(long, default_value_t = false, action = ArgAction::Set)]
+    pub decoy_fps: bool,
+    #[arg(long, value_enum, default_value = "session")]
+    pub fp_scope: Scope,
+    #[arg(long, value_enum, default_value = "relu")]
+    pub fpa_activation: Activation,
+    #[arg(long, value_enum, default_value = "sigmoid")]
+    pub fpa_output: Output,
+    #[arg(long, default_value = "results/sim-table.json")]
+    pub json: String,
+}
+
+#[derive(Args, Debug)]
+pub struct Ml100k {
+    /// RecBole's atomic file of ML-100K.
+    #[arg(long, default_value = "data/ml-100k/ml-100k.inter")]
+    pub file: String,
+    #[arg(long, default_value_t = 500)]
+    pub epochs: usize,
+    /// Stop after this many epochs without a better validation score.
+    #[arg(long, default_value_t = 10)]
+    pub patience: usize,
+    #[arg(long, default_value_t = 2020)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 4096)]
+    pub batch: usize,
+    /// The validation metric of early stopping (RecBole's default).
+    #[arg(long, default_value = "MRR@10")]
+    pub monitor: String,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub device: DeviceName,
+    #[arg(long, default_value = "results/ml100k-anchor.json")]
+    pub json: String,
+    /// Beside the data (git-ignored): a few MB of weights and Adam's moments.
+    #[arg(long, default_value = "data/ml100k-anchor.ckpt.json")]
+    pub checkpoint: String,
+    /// Start over even if the checkpoint exists.
+    #[arg(long, default_value_t = false, action = ArgAction::Set)]
+    pub fresh: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct Ml100kSeeds {
+    /// ml100k result files (the three committed runs by default: seeds 2020, 7, 42).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "results/ml100k-anchor.json,results/ml100k-anchor-seed7.json,results/ml100k-anchor-seed42.json"
+    )]
+    pub runs: Vec<String>,
+    #[arg(long, default_value = "results/ml100k-anchor-seeds.json")]
+    pub json: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CatalogArgs {
+    #[arg(long, default_value = "www/catalog")]
+    pub out: String,
+}
+
+#[derive(Args, Debug)]
+pub struct Bench {
+    /// Timed training steps per backbone × objective (after one untimed step).
+    #[arg(long, default_value_t = 3)]
+    pub steps: usize,
+    /// Training batch size (the ML-100K anchor's).
+    #[arg(long, default_value_t = 4096)]
+    pub batch: usize,
+    /// Catalog size for training (ML-100K's 1682 items).
+    #[arg(long, default_value_t = 1682)]
+    pub items: usize,
+    /// Catalog sizes for the recommendation latency.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+    pub catalogs: Vec<usize>,
+    /// Recommendation calls timed per catalog size.
+    #[arg(long, default_value_t = 50)]
+    pub calls: usize,
+    #[arg(long, value_delimiter = ',', default_value = "gru4rec,narm,stamp,srgnn", value_parser = backbone)]
+    pub backbones: Vec<Backbone>,
+    #[arg(long, value_delimiter = ',', default_value = "vanilla,fp-simple,fp-metric,fp-adametric", value_parser = method)]
+    pub methods: Vec<Method>,
+    /// Devices to run on; wgpu rows are skipped, with the reason, when it has no device.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "flex")]
+    pub devices: Vec<DeviceName>,
+    #[arg(long, default_value = "results/bench.json")]
+    pub json: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_well_formed_and_the_readme_commands_parse() {
+        Cli::command().debug_assert();
+        let parse = |line: &str| Cli::try_parse_from(line.split_whitespace());
+        let Ok(Cli { command: Command::SimTable(t) }) = parse("skipwise sim-table --seeds 4,5 --decoy-fps true --fp-scope user") else {
+            panic!("sim-table parses")
+        };
+        assert_eq!((t.seeds, t.decoy_fps, t.fp_scope, t.backbone), (vec![4, 5], true, Scope::User, Backbone::Narm));
+        assert!(matches!(parse("skipwise ml100k --seed 7 --fresh true"), Ok(Cli { command: Command::Ml100k(Ml100k { seed: 7, fresh: true, .. }) })));
+        // Bad values name the flag and what it accepts.
+        let err = parse("skipwise sim-table --backbone lstm").expect_err("unknown backbone").to_string();
+        assert!(err.contains("--backbone") && err.contains("gru4rec"), "{err}");
+        let err = parse("skipwise sim-table --epochs ten").expect_err("not a number").to_string();
+        assert!(err.contains("--epochs"), "{err}");
+        let err = parse("skipwise bench --devices tpu").expect_err("unknown device").to_string();
+        assert!(err.contains("flex") && err.contains("wgpu"), "{err}");
+        assert!(parse("skipwise sim-table --lamda 1").is_err(), "a typo is an error");
+    }
+}
