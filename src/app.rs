@@ -520,11 +520,20 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
             <p class="hint">
                 {format!(
                     "Both models are STAMP (d = 32) trained in a Web Worker: {} warm-start steps on simulated listeners \
-                     (cached in IndexedDB, so a reload skips them), then two steps per play on your session plus replay. \
+                     (cached in IndexedDB, so a reload skips them), then two steps per play on your session plus replay, \
+                     and for FP-AdaMetric up to three more that push your skips below what its list offers. \
                      \"Train\" runs {STEPS_PER_CLICK} more steps. The chart shows both models' loss after each step. \
                      Export saves your history with the warm-start weights; Reset clears both for this catalog.",
                     ctx.warm_steps()
                 )}
+            </p>
+            <p class="hint" id="first-visit">
+                {move || ctx.first_visit.get().map(|(paint, list)| format!(
+                    "This page load: first paint {}, first recommendations after {:.1} s ({}).",
+                    paint.map_or("not reported".to_string(), |p| format!("after {:.1} s", p / 1000.0)),
+                    list / 1000.0,
+                    ctx.warm_source.get().split(':').nth(1).unwrap_or("").trim().trim_end_matches('.'),
+                ))}
             </p>
             <div class="controls">
                 <button class="primary" on:click=move |_| conversation::train(ctx) disabled=move || !ctx.models_ready.get() || ctx.training.get()>

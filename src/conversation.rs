@@ -227,6 +227,10 @@ fn on_recommendations(ctx: Ctx, what: Pending, r: Recommendations) {
             }
         }
         (_, Labels::Start(labels)) => {
+            // The first lists of this page load: how long a visitor waited for them.
+            if ctx.first_visit.get_untracked().is_none() {
+                ctx.first_visit.set(Some((crate::state::first_paint_ms(), now_ms())));
+            }
             // A fresh start: the worker relearnt the history, each play at its own threshold.
             ctx.timeline.update(|t| t.label_all(&labels));
             ctx.progress.set(None);

@@ -77,6 +77,8 @@ pub struct Ctx {
     pub alert: RwSignal<String>,
     /// Where the models' warm start came from this time ("trained …" or "loaded …").
     pub warm_source: RwSignal<String>,
+    /// This page load's first paint and first recommendation lists, ms after navigation began.
+    pub first_visit: RwSignal<Option<(Option<f64>, f64)>>,
     pub kept_aside: RwSignal<Vec<KeptAside>>,
     /// The Reset confirmation is open.
     pub confirm_reset: RwSignal<bool>,
@@ -100,6 +102,15 @@ pub struct Ctx {
     pub(crate) warm_steps: StoredValue<u32>,
     pub(crate) clock: StoredValue<Option<PlayClock>>,
     pub(crate) synth: StoredValue<Synth, LocalStorage>,
+}
+
+/// When the page first painted anything (First Contentful Paint), ms after navigation began.
+pub fn first_paint_ms() -> Option<f64> {
+    let performance = web_sys::window()?.performance()?;
+    performance.get_entries_by_type("paint").iter().find_map(|e| {
+        let name = js_sys::Reflect::get(&e, &"name".into()).ok()?.as_string()?;
+        (name == "first-contentful-paint").then(|| js_sys::Reflect::get(&e, &"startTime".into()).ok()?.as_f64())?
+    })
 }
 
 pub fn now_ms() -> f64 {
@@ -143,6 +154,7 @@ impl Ctx {
             message: RwSignal::new(String::new()),
             alert: RwSignal::new(String::new()),
             warm_source: RwSignal::new(String::new()),
+            first_visit: RwSignal::new(None),
             kept_aside: RwSignal::new(Vec::new()),
             confirm_reset: RwSignal::new(false),
             tour: RwSignal::new(None),

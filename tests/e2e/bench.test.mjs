@@ -27,3 +27,29 @@ test('the message codecs are measured side by side', { timeout: 300_000 }, async
     await browser.close();
   }
 });
+
+// The first visit's waits as the page prints them ("Under the hood"): first paint and first
+// recommendations, on a first visit (warm start trained) and on a reload (weights from the cache).
+test('the first visit and a reload are timed in the page', { timeout: 600_000 }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const page = await browser.newPage();
+    const timing = async () => {
+      const line = page.locator('#first-visit');
+      await line.filter({ hasText: /first recommendations after/ }).waitFor({ timeout: 500_000 });
+      return (await line.textContent()).trim();
+    };
+    await page.goto(server.url);
+    const first = await timing();
+    await page.locator('#warm-source').filter({ hasText: /cached in this browser/ }).waitFor({ timeout: 60_000 });
+    await page.reload();
+    const reload = await timing();
+    console.log(`# first visit: ${first}\n# reload: ${reload}`);
+    const pattern = /^This page load: first paint after \d+\.\d s, first recommendations after \d+\.\d s \((.+)\)\.$/;
+    assert.match(first, pattern);
+    assert.match(reload, pattern);
+    assert.match(reload, /loaded from this browser's cache/);
+  } finally {
+    await browser.close();
+  }
+});
