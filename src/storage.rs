@@ -111,6 +111,8 @@ fn replace_timeline(ctx: Ctx, timeline: Timeline) {
     ctx.conversation.update_value(|c| c.new_epoch());
     ctx.recs.set(Vec::new());
     ctx.dropped.set(Vec::new());
+    // The models are rebuilt: the loss chart shows theirs only.
+    ctx.losses.set(Vec::new());
     ctx.vanilla.set(Vec::new());
     ctx.weights.set(Vec::new());
     ctx.map.set(None);

@@ -4,6 +4,7 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use skipwise_core::batch::FpScope;
+use skipwise_core::loaders::{ColumnMap, Format, SkipFlag};
 use skipwise_core::model::{Backbone, FpaActivation, FpaOutput};
 use skipwise_core::objective::Method;
 
@@ -32,6 +33,9 @@ pub enum Command {
     Ml100kSeeds(Ml100kSeeds),
     /// Writes the page's demo catalogs (invented titles over the simulator's items).
     Catalog(CatalogArgs),
+    /// Trains one method on your log (the paper's protocol: sessions by start time, 80/10/10,
+    /// positive-only targets) and writes model.json and run.json to --out.
+    Train(Train),
     /// Measures training throughput of every backbone × objective, recommendation latency and
     /// the FP-AdaMetric step's cost; prints one table and writes JSON (with the machine).
     Bench(Bench),
@@ -186,6 +190,91 @@ pub struct Ml100kSeeds {
 #[derive(Args, Debug)]
 pub struct CatalogArgs {
     #[arg(long, default_value = "www/catalog")]
+    pub out: String,
+}
+
+fn format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown format {s:?} ({})", names.join(", "))
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Skip {
+    #[value(name = "skip_1")]
+    Skip1,
+    #[value(name = "skip_2")]
+    Skip2,
+    #[value(name = "skip_3")]
+    Skip3,
+    #[value(name = "not_skipped")]
+    NotSkipped,
+}
+
+impl From<Skip> for SkipFlag {
+    fn from(s: Skip) -> Self {
+        match s {
+            Skip::Skip1 => SkipFlag::Skip1,
+            Skip::Skip2 => SkipFlag::Skip2,
+            Skip::Skip3 => SkipFlag::Skip3,
+            Skip::NotSkipped => SkipFlag::NotSkipped,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct Train {
+    /// The log to learn from.
+    #[arg(long)]
+    pub data: String,
+    /// inter, udata, ml1m, ratings-csv, mssd, lastfm or csv; guessed from the first line when left out.
+    #[arg(long, value_parser = format)]
+    pub format: Option<Format>,
+    /// `--format csv`: which header column holds each field, e.g. user=uid,item=track,time=ts,played=secs.
+    #[arg(long, value_parser = ColumnMap::parse)]
+    pub columns: Option<ColumnMap>,
+    /// MSSD: the flag that makes a play an FP.
+    #[arg(long, value_enum, default_value = "skip_2")]
+    pub skip_flag: Skip,
+    /// Last.fm: the longest a play can have lasted, s.
+    #[arg(long, default_value_t = 600.0)]
+    pub max_play_secs: f32,
+    /// Played for less than this → FP.
+    #[arg(long, default_value_t = 10.0)]
+    pub skip_secs: f32,
+    /// Rated at or below this → FP.
+    #[arg(long, default_value_t = 2.0)]
+    pub rating_max: f32,
+    /// A session ends after this long without a click (when the log has no session ids), s.
+    #[arg(long, default_value_t = 1800.0)]
+    pub gap_secs: f64,
+    #[arg(long, default_value = "gru4rec", value_parser = backbone)]
+    pub backbone: Backbone,
+    #[arg(long, default_value = "fp-adametric", value_parser = method)]
+    pub method: Method,
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 3)]
+    pub patience: usize,
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 64)]
+    pub dim: usize,
+    #[arg(long, default_value_t = 128)]
+    pub hidden: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 0.5)]
+    pub lambda: f32,
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub device: DeviceName,
+    /// Where model.json and run.json go.
+    #[arg(long, default_value = "results/train")]
     pub out: String,
 }
 

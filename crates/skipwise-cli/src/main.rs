@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod commands;
 mod ml100k;
+mod train;
 
 use cli::{Cli, Command};
 
@@ -51,6 +52,7 @@ fn main() {
         Command::Ml100kSeeds(a) => ml100k::ml100k_seeds(a),
         Command::Catalog(a) => commands::catalog(a),
         Command::Bench(a) => bench::bench(a),
+        Command::Train(a) => train::train(a),
     };
     if let Err(e) = result {
         eprintln!("skipwise: {e}");

@@ -24,6 +24,10 @@ pub struct Event {
     pub played_secs: Option<f32>,
     pub duration_secs: Option<f32>,
     pub rating: Option<f32>,
+    /// The source's own skip flag (e.g. MSSD's `skip_2`): when present it decides, before any
+    /// rating or played time.
+    #[serde(default)]
+    pub skipped: Option<bool>,
 }
 
 /// Decides whether a click was a false positive.
@@ -49,6 +53,9 @@ impl Default for FpRule {
 
 impl FpRule {
     pub fn is_fp(&self, e: &Event) -> bool {
+        if let Some(skipped) = e.skipped {
+            return skipped;
+        }
         if let Some(r) = e.rating {
             return r <= self.rating_max;
         }
@@ -293,7 +300,7 @@ mod tests {
     use super::*;
 
     fn ev(session: Option<u64>, user: Option<u64>, item: u64, t: f64, played: f32) -> Event {
-        Event { session, user, item, timestamp: t, played_secs: Some(played), duration_secs: Some(30.0), rating: None }
+        Event { session, user, item, timestamp: t, played_secs: Some(played), duration_secs: Some(30.0), rating: None, skipped: None }
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub fn read_inter(reader: impl BufRead, name: &str) -> Result<Vec<Event>> {
                 Some(c) => Some(float(c, "rating")? as f32),
                 None => None,
             },
+            skipped: None,
         });
     }
     Ok(events)

@@ -355,7 +355,7 @@ mod tests {
     use burn::tensor::Device;
 
     fn event(item: u64, played: f32) -> Event {
-        Event { session: None, user: None, item, timestamp: 0.0, played_secs: Some(played), duration_secs: Some(200.0), rating: None }
+        Event { session: None, user: None, item, timestamp: 0.0, played_secs: Some(played), duration_secs: Some(200.0), rating: None, skipped: None }
     }
 
     #[test]

@@ -174,6 +174,7 @@ impl Simulator {
                     played_secs: Some(played),
                     duration_secs: Some(self.items[item].duration_secs),
                     rating: None,
+                    skipped: None,
                 };
                 t += played as f64;
                 e

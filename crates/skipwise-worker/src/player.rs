@@ -271,6 +271,7 @@ impl Player {
             played_secs: Some(play.played_secs),
             duration_secs: Some(play.duration_secs),
             rating: play.liked.then_some(5.0),
+            skipped: None,
         }
     }
 

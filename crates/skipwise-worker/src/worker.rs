@@ -132,7 +132,9 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             let t0 = now();
             let device = state.borrow().device.clone().ok_or("no backend yet: send Init first".to_string())?;
             let mut player = Player::new(catalog, skip_secs, seed, &device).map_err(|e| e.to_string())?;
+            // New models: their loss steps count from 1 (the page clears its chart with them).
             state.borrow_mut().player = None;
+            state.borrow_mut().loss_steps = 0;
             let on_gpu = state.borrow().on_gpu;
             let loaded = match warm.map(|text| player.load_warm(&text)) {
                 Some(Ok(())) => true,

@@ -1,0 +1,187 @@
+//! `train`: your own log → sessions → the paper's protocol (sessions by start time, 80/10/10,
+//! FPs from the format's rule, positive-only targets) → a trained model, its test metrics, and a
+//! model file (the config, the item ids and the weights as JSON, read back by `eval` and meant
+//! for the page's Lab).
+
+use crate::cli::Train;
+use crate::commands::{device, write_json};
+use serde::Serialize;
+use skipwise_core::data::{Dataset, FpRule, split_chronological};
+use skipwise_core::loaders::{self, Format, Options};
+use skipwise_core::metrics::Report;
+use skipwise_core::model::ModelConfig;
+use skipwise_core::objective::ObjectiveConfig;
+use skipwise_core::train::{EpochLog, TrainConfig, Trainer};
+use skipwise_core::weights::{self, Weights};
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::time::Instant;
+
+/// What `train` writes as `model.json`.
+#[derive(Serialize, serde::Deserialize)]
+pub struct ModelFile {
+    pub format: String,
+    pub version: u32,
+    pub config: TrainConfig,
+    /// The item id of each dense row (row 0, padding, is left out): `items[r - 1]`.
+    pub items: Vec<u64>,
+    /// Original ids of string-keyed items (MSSD tracks, Last.fm tracks, CSV items).
+    pub names: HashMap<u64, String>,
+    pub weights: Weights,
+}
+
+#[derive(Serialize)]
+struct RunFile<'a> {
+    data: &'a str,
+    format: &'a str,
+    rows: usize,
+    sessions: usize,
+    items: usize,
+    fp_share: f32,
+    split: [usize; 3],
+    config: &'a TrainConfig,
+    best_epoch: usize,
+    epochs: &'a [EpochLog],
+    test: &'a Report,
+    seconds: f64,
+}
+
+/// Opens `path` and reads it in `format` (guessed from its first line when `None`).
+pub fn load(path: &str, format: Option<Format>, options: &Options) -> Result<(loaders::Loaded, Format), String> {
+    let open = || std::fs::File::open(path).map(std::io::BufReader::new).map_err(|e| format!("{path}: {e}"));
+    let format = match format {
+        Some(f) => f,
+        None => {
+            let mut first = String::new();
+            open()?.read_line(&mut first).map_err(|e| format!("{path}: {e}"))?;
+            Format::guess(&first).ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!("{path}: cannot tell the format from its first line; pass --format ({})", names.join(", "))
+            })?
+        }
+    };
+    let t0 = Instant::now();
+    let loaded = loaders::read(open()?, path, format, options).map_err(|e| e.to_string())?;
+    let secs = t0.elapsed().as_secs_f64().max(1e-9);
+    eprintln!("{path}: {} format, {} lines, {} events in {secs:.2} s ({:.0} rows/s)", format.name(), loaded.lines, loaded.events.len(), loaded.lines as f64 / secs);
+    Ok((loaded, format))
+}
+
+pub fn train(args: &Train) -> Result<(), String> {
+    let started = Instant::now();
+    let options = Options { skip_flag: args.skip_flag.into(), columns: args.columns.clone(), max_play_secs: args.max_play_secs };
+    let (loaded, format) = load(&args.data, args.format, &options)?;
+    let rule = FpRule { skip_secs: args.skip_secs, rating_max: args.rating_max, ..FpRule::default() };
+    let data = Dataset::from_events(&loaded.events, &rule, args.gap_secs, 2).map_err(|e| e.to_string())?;
+    let split = split_chronological(&data.sessions, 0.8, 0.1);
+    eprintln!(
+        "{} sessions ({} train, {} valid, {} test), {} items, FP share {:.2}",
+        data.sessions.len(),
+        split.train.len(),
+        split.valid.len(),
+        split.test.len(),
+        data.items.len(),
+        data.fp_share()
+    );
+    let config = TrainConfig {
+        model: ModelConfig { backbone: args.backbone, dim: args.dim, hidden: args.hidden, ..ModelConfig::default() },
+        objective: ObjectiveConfig { method: args.method, lambda: args.lambda, margin: args.margin, ..ObjectiveConfig::default() },
+        epochs: args.epochs,
+        batch_size: args.batch,
+        lr: args.lr,
+        seed: args.seed,
+        patience: args.patience,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(config.clone(), data.n_rows(), &device(args.device)?).map_err(|e| e.to_string())?;
+    let fit = trainer
+        .fit(&split.train, &split.valid, &mut |log| {
+            let valid = log.valid.as_ref().map_or(String::new(), |r| format!(", valid MRR@20 {:.4} HR@20 {:.4}", r.get("MRR@20"), r.get("HR@20")));
+            eprintln!("epoch {:>3}: loss {:.4} (nll {:.4}, metric {:.4}){valid}", log.epoch, log.loss, log.nll, log.metric);
+        })
+        .map_err(|e| e.to_string())?;
+    let test = trainer.evaluate_sessions(&split.test, args.method.keeps_fps_in_input()).map_err(|e| e.to_string())?;
+    println!("{} {} on {}: best epoch {} of {}", args.method.name(), args.backbone.name(), args.data, fit.best_epoch, fit.epochs.len());
+    for k in ["HR@10", "MRR@10", "NDCG@10", "HR@20", "MRR@20", "NDCG@20", "FP@20"] {
+        println!("  {k:<8} {:.4}", test.get(k));
+    }
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out))?;
+    let items = (1..data.n_rows() as u32).filter_map(|r| data.items.external(r)).collect();
+    let model = ModelFile {
+        format: "skipwise-model".into(),
+        version: 1,
+        config: config.clone(),
+        items,
+        names: loaded.names,
+        weights: weights::read_sync(&trainer.model).map_err(|e| e.to_string())?,
+    };
+    write_json(&format!("{}/model.json", args.out), &model)?;
+    let run = RunFile {
+        data: &args.data,
+        format: format.name(),
+        rows: loaded.events.len(),
+        sessions: data.sessions.len(),
+        items: data.items.len(),
+        fp_share: data.fp_share(),
+        split: [split.train.len(), split.valid.len(), split.test.len()],
+        config: &config,
+        best_epoch: fit.best_epoch,
+        epochs: &fit.epochs,
+        test: &test,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    write_json(&format!("{}/run.json", args.out), &run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn trains_on_a_log_it_has_never_seen_and_writes_a_model_file() {
+        let dir = std::env::temp_dir().join(format!("skipwise-train-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let data = dir.join("log.tsv");
+        // Last.fm-1K's shape: two listeners, newest first, a few skips (2 s to the next play).
+        let mut text = String::new();
+        for (user, start) in [("u1", 1_000_000), ("u2", 2_000_000)] {
+            for k in (0..40).rev() {
+                let t = start + k * 200 + if k % 5 == 0 { 198 } else { 0 };
+                let secs = t % 60;
+                let mins = (t / 60) % 60;
+                let hours = (t / 3600) % 24;
+                let day = 1 + t / 86_400;
+                text.push_str(&format!("{user}\t2009-05-{day:02}T{hours:02}:{mins:02}:{secs:02}Z\ta\tArtist\tt{}\tTrack {}\n", k % 7, k % 7));
+            }
+        }
+        std::fs::write(&data, text).expect("writes");
+        let out = dir.join("out");
+        let cli = crate::cli::Cli::try_parse_from([
+            "skipwise",
+            "train",
+            "--data",
+            data.to_str().unwrap_or_default(),
+            "--backbone",
+            "stamp",
+            "--epochs",
+            "1",
+            "--dim",
+            "8",
+            "--gap-secs",
+            "100000",
+            "--out",
+            out.to_str().unwrap_or_default(),
+        ])
+        .expect("parses");
+        let crate::cli::Command::Train(args) = cli.command else { panic!("train") };
+        train(&args).expect("trains");
+        let model: ModelFile = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).expect("model.json")).expect("a model file");
+        assert_eq!((model.format.as_str(), model.items.len()), ("skipwise-model", 7));
+        assert_eq!(model.names.len(), 7);
+        let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json")).expect("json");
+        assert_eq!(run["format"], "lastfm");
+        assert!(run["test"]["values"]["HR@10"].as_f64().is_some_and(|v| (0.0..=1.0).contains(&v)), "{run}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
