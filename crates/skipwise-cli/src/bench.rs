@@ -54,6 +54,7 @@ pub struct Report {
     pub machine: Machine,
     pub batch: usize,
     pub items: usize,
+    pub dim: usize,
     pub steps: usize,
     pub training: Vec<TrainRow>,
     pub recommend: Vec<LatencyRow>,
@@ -70,14 +71,22 @@ pub fn bench(args: &Bench) -> Result<(), String> {
 
 /// Runs every measurement, reporting progress through `progress`.
 pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, String> {
-    if args.steps == 0 || args.batch == 0 || args.items < 2 || args.calls == 0 {
-        return Err("--steps, --batch and --calls must be > 0 and --items ≥ 2".into());
+    // Every bad value is refused here, before any measurement starts.
+    if args.steps == 0 || args.batch == 0 || args.calls == 0 || args.dim == 0 {
+        return Err("--steps, --batch, --calls and --dim must be > 0".into());
+    }
+    if args.items < 2 {
+        return Err(format!("--items: {} is too small a catalog to train on (at least 2)", args.items));
+    }
+    if let Some(n) = args.catalogs.iter().find(|n| **n == 0) {
+        return Err(format!("--catalogs: a catalog of {n} items has nothing to recommend"));
     }
     let mut report = Report {
         unix_time: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         machine: machine(),
         batch: args.batch,
         items: args.items,
+        dim: args.dim,
         steps: args.steps,
         training: Vec::new(),
         recommend: Vec::new(),
@@ -116,7 +125,7 @@ pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, Str
             }
         }
         for &n in &args.catalogs {
-            let (p50, p95) = latency(n, args.calls, &dev)?;
+            let (p50, p95) = latency(n, args.calls, args.dim, &dev)?;
             progress(format!("{device_name} recommend over {n} items: p50 {p50:.2} ms, p95 {p95:.2} ms"));
             report.recommend.push(LatencyRow { device: device_name.clone(), items: n, p50_ms: p50, p95_ms: p95 });
         }
@@ -144,9 +153,9 @@ fn synthetic(n: usize, items: usize, max_len: usize, seed: u64) -> Vec<Example> 
 }
 
 /// The anchor's model sizes (RecBole's GRU4Rec on ML-100K) with `backbone` and `method`.
-fn config(backbone: Backbone, method: Method, batch: usize) -> TrainConfig {
+fn config(backbone: Backbone, method: Method, batch: usize, dim: usize) -> TrainConfig {
     TrainConfig {
-        model: ModelConfig { backbone, ..ModelConfig::recbole_gru4rec() },
+        model: ModelConfig { backbone, dim, ..ModelConfig::recbole_gru4rec() },
         objective: ObjectiveConfig { method, ..ObjectiveConfig::default() },
         batch_size: batch,
         max_len: 50,
@@ -156,7 +165,7 @@ fn config(backbone: Backbone, method: Method, batch: usize) -> TrainConfig {
 
 /// Mean seconds of a training step (forward, backward, Adam) after one untimed step.
 fn step_seconds(backbone: Backbone, method: Method, examples: &[Example], args: &Bench, device: &skipwise_core::burn::tensor::Device) -> Result<f64, String> {
-    let mut trainer = Trainer::new(config(backbone, method, args.batch), args.items + 1, device).map_err(|e| e.to_string())?;
+    let mut trainer = Trainer::new(config(backbone, method, args.batch, args.dim), args.items + 1, device).map_err(|e| e.to_string())?;
     let refs: Vec<&Example> = examples.iter().collect();
     trainer.step_sync(&refs).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
@@ -167,9 +176,9 @@ fn step_seconds(backbone: Backbone, method: Method, examples: &[Example], args: 
 }
 
 /// p50 and p95 (ms) of one recommendation: the scores of a 10-item session over `items` items
-/// read back, then its top 10 (GRU4Rec, d = 64).
-fn latency(items: usize, calls: usize, device: &skipwise_core::burn::tensor::Device) -> Result<(f64, f64), String> {
-    let trainer = Trainer::new(config(Backbone::Gru4Rec, Method::Vanilla, 1), items + 1, device).map_err(|e| e.to_string())?;
+/// read back, then its top 10 (GRU4Rec, d = `dim`).
+fn latency(items: usize, calls: usize, dim: usize, device: &skipwise_core::burn::tensor::Device) -> Result<(f64, f64), String> {
+    let trainer = Trainer::new(config(Backbone::Gru4Rec, Method::Vanilla, 1, dim), items + 1, device).map_err(|e| e.to_string())?;
     let prefix: Vec<u32> = (1..=10).map(|i| (i * 7 % items) as u32 + 1).collect();
     let mut times = Vec::with_capacity(calls);
     for call in 0..=calls {
@@ -211,8 +220,8 @@ fn peak_rss_mb() -> Option<f64> {
 
 fn print_table(r: &Report) {
     println!(
-        "\nskipwise bench: {} cores, {}; batch {}, {} items, d = 64, h = 128, max length 50; mean of {} steps",
-        r.machine.cores, r.machine.cpu, r.batch, r.items, r.steps
+        "\nskipwise bench: {} cores, {}; batch {}, {} items, d = {}, h = 128, max length 50; mean of {} steps",
+        r.machine.cores, r.machine.cpu, r.batch, r.items, r.dim, r.steps
     );
     println!("{:<6} {:<9} {:<13} {:>9} {:>11} {:>16} {:>13}", "device", "backbone", "method", "s/step", "examples/s", "anchor s/epoch", "÷ FP-Simple");
     for t in &r.training {
@@ -245,6 +254,7 @@ mod tests {
             steps: 1,
             batch: 8,
             items: 40,
+            dim: 16,
             catalogs: vec![30, 200],
             calls: 3,
             backbones: vec![Backbone::Stamp, Backbone::Gru4Rec],
@@ -261,8 +271,12 @@ mod tests {
         assert!(r.training.iter().filter(|t| t.method == "FP-Simple").all(|t| t.over_fp_simple.is_none()));
         assert_eq!(r.recommend.iter().map(|l| l.items).collect::<Vec<_>>(), vec![30, 200]);
         assert!(r.recommend.iter().all(|l| l.p50_ms <= l.p95_ms));
-        assert!(r.machine.cores >= 1 && lines.len() == 6);
-        let bad = Bench { steps: 0, ..args };
-        assert!(run(&bad, &mut |_| {}).is_err());
+        assert!(r.machine.cores >= 1 && lines.len() == 6 && r.dim == 16);
+        // Bad values are refused before anything runs (nothing reported).
+        let mut lines = Vec::new();
+        for bad in [Bench { steps: 0, ..args.clone() }, Bench { dim: 0, ..args.clone() }, Bench { catalogs: vec![100, 0], ..args.clone() }] {
+            assert!(run(&bad, &mut |l| lines.push(l)).is_err());
+        }
+        assert!(lines.is_empty(), "{lines:?}");
     }
 }

@@ -278,7 +278,7 @@ pub struct Train {
     pub out: String,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct Bench {
     /// Timed training steps per backbone × objective (after one untimed step).
     #[arg(long, default_value_t = 3)]
@@ -289,6 +289,9 @@ pub struct Bench {
     /// Catalog size for training (ML-100K's 1682 items).
     #[arg(long, default_value_t = 1682)]
     pub items: usize,
+    /// Embedding size d (the anchor's 64; hidden stays 128).
+    #[arg(long, default_value_t = 64)]
+    pub dim: usize,
     /// Catalog sizes for the recommendation latency.
     #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
     pub catalogs: Vec<usize>,
