@@ -48,7 +48,7 @@ pub(crate) fn mean_sd(values: &[f64]) -> (f64, f64) {
 
 /// The printed columns; the JSON has every metric. FP@20 (the share of the session's skipped
 /// items back in the top 20; lower is better) shows what the FP objectives do to the FPs themselves.
-const TABLE_KEYS: [&str; 7] = ["HR@10", "MRR@10", "NDCG@10", "HR@20", "MRR@20", "NDCG@20", "FP@20"];
+pub(crate) const TABLE_KEYS: [&str; 7] = ["HR@10", "MRR@10", "NDCG@10", "HR@20", "MRR@20", "NDCG@20", "FP@20"];
 
 pub fn sim_table(args: &SimTable) -> Result<(), String> {
     let SimTable { backbone, fp_share, epochs, dim, lambda, margin, items: n_items, listeners, decoy_fps, .. } = *args;

@@ -4,7 +4,7 @@
 //! for the page's Lab).
 
 use crate::cli::Train;
-use crate::commands::{device, write_json};
+use crate::commands::{TABLE_KEYS, device, write_json};
 use serde::Serialize;
 use skipwise_core::data::{Dataset, FpRule, split_chronological};
 use skipwise_core::loaders::{self, Format, Options};
@@ -102,7 +102,7 @@ pub fn train(args: &Train) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let test = trainer.evaluate_sessions(&split.test, args.method.keeps_fps_in_input()).map_err(|e| e.to_string())?;
     println!("{} {} on {}: best epoch {} of {}", args.method.name(), args.backbone.name(), args.data, fit.best_epoch, fit.epochs.len());
-    for k in ["HR@10", "MRR@10", "NDCG@10", "HR@20", "MRR@20", "NDCG@20", "FP@20"] {
+    for k in TABLE_KEYS {
         println!("  {k:<8} {:.4}", test.get(k));
     }
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out))?;

@@ -242,6 +242,17 @@ impl OnlineLearner {
         Ok(max)
     }
 
+    /// `n` steps on replay samples (the warm start's kind of step), read synchronously (native):
+    /// their losses.
+    pub fn replay_steps_sync(&mut self, n: usize) -> Result<Vec<f32>> {
+        (0..n)
+            .map(|_| {
+                let batch = self.replay_sample(self.trainer.config.batch_size);
+                self.step_sync(&batch)
+            })
+            .collect()
+    }
+
     /// One online step on `examples` plus the online FP term, read synchronously (native).
     pub fn step_sync(&mut self, examples: &[Example]) -> Result<f32> {
         let now = self.now_input(&self.trainer.device().clone());
@@ -324,6 +335,12 @@ impl OnlineLearner {
     /// Record + update, read synchronously (native). Returns the mean loss of the steps taken.
     pub fn observe_sync(&mut self, event: &Event) -> Result<Option<f32>> {
         self.record(event)?;
+        self.update_sync()
+    }
+
+    /// The update after a recorded event, synchronously (native): [`Self::update_batches`]'
+    /// steps, then the online FP term's own. Returns the mean loss of the former.
+    pub fn update_sync(&mut self) -> Result<Option<f32>> {
         let batches = self.update_batches();
         let mut losses = Vec::new();
         for batch in &batches {

@@ -3,7 +3,6 @@
 //! catalog and several seeds fit in a test. Each prints what it measured.
 
 use crate::player::{Player, TOP_K};
-use skipwise_core::batch::Example;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::catalog::{CatalogKind, catalog};
 use skipwise_core::objective::Method;
@@ -19,10 +18,7 @@ const SKIP_SECS: f32 = 10.0;
 fn warm_player(c: Catalog, seed: u64) -> Player {
     let mut p = Player::new(c, SKIP_SECS, seed, &Device::flex()).expect("player");
     for l in p.learners() {
-        for _ in 0..WARM_STEPS {
-            let batch: Vec<Example> = l.replay_sample(l.trainer.config.batch_size);
-            l.step_sync(&batch).expect("finite step");
-        }
+        l.replay_steps_sync(WARM_STEPS as usize).expect("finite steps");
     }
     p
 }
@@ -107,33 +103,32 @@ fn skip_flow(c: Catalog, seed: u64, positives: usize, skips: usize) -> Vec<usize
         .collect()
 }
 
+/// Runs [`skip_flow`] for both catalogs and every seed, printing the ranks; each run's mean
+/// rank must reach `at_least`.
+fn check_skip_flow(positives: usize, skips: usize, at_least: f32) {
+    for c in [Catalog::Music, Catalog::Movies] {
+        for seed in SEEDS {
+            let ranks = skip_flow(c, seed, positives, skips);
+            let m = mean(&ranks.iter().map(|r| *r as f32).collect::<Vec<_>>());
+            eprintln!("{c:?} seed {seed}: ranks after each skip {ranks:?}, mean {m:.2}");
+            assert!(m >= at_least, "{c:?} seed {seed}: mean rank {m:.2} ({ranks:?})");
+        }
+    }
+}
+
 /// Issue #12's first flow: play two items through, then skip the top item twelve times; the
 /// just-skipped item's mean rank after its skip must be ≥ 8 (11 = out of the top 10), for both
 /// catalogs and three seeds.
 #[test]
 fn a_skipped_top_item_falls_out_of_the_fp_aware_list() {
-    for c in [Catalog::Music, Catalog::Movies] {
-        for seed in SEEDS {
-            let ranks = skip_flow(c, seed, 2, 12);
-            let m = mean(&ranks.iter().map(|r| *r as f32).collect::<Vec<_>>());
-            eprintln!("{c:?} seed {seed}: ranks after each skip {ranks:?}, mean {m:.2}");
-            assert!(m >= 8.0, "{c:?} seed {seed}: mean rank {m:.2} ({ranks:?})");
-        }
-    }
+    check_skip_flow(2, 12, 8.0);
 }
 
 /// Eight skips on a fresh page, before any positive: each skipped item falls by the model
 /// (the cold state's scores), mean rank after its skip ≥ 6.
 #[test]
 fn skips_before_any_play_move_the_cold_start_list() {
-    for c in [Catalog::Music, Catalog::Movies] {
-        for seed in SEEDS {
-            let ranks = skip_flow(c, seed, 0, 8);
-            let m = mean(&ranks.iter().map(|r| *r as f32).collect::<Vec<_>>());
-            eprintln!("{c:?} seed {seed}: ranks after each skip {ranks:?}, mean {m:.2}");
-            assert!(m >= 6.0, "{c:?} seed {seed}: mean rank {m:.2} ({ranks:?})");
-        }
-    }
+    check_skip_flow(0, 8, 6.0);
 }
 
 /// The cold-start list spreads over the genres rather than the warm start's favourite.
@@ -158,10 +153,7 @@ fn the_cold_start_list_is_balanced_across_genres() {
 fn autopilot(c: Catalog, seed: u64, events: usize, from_list: bool) -> (Vec<[f32; 3]>, f32) {
     let mut v = Visit::new(c, seed);
     let mut simple = crate::player::learner(c, SKIP_SECS, seed, Method::FpSimple, &Device::flex()).expect("learner");
-    for _ in 0..WARM_STEPS {
-        let batch: Vec<Example> = simple.replay_sample(simple.trainer.config.batch_size);
-        simple.step_sync(&batch).expect("finite step");
-    }
+    simple.replay_steps_sync(WARM_STEPS as usize).expect("finite steps");
     let persona = Persona::default();
     let items: Vec<(u64, usize)> = v.durations.iter().map(|d| (d.0, d.2)).collect();
     let mut rng = Rng::new(seed ^ 0xA070);

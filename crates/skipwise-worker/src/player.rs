@@ -166,7 +166,7 @@ impl Player {
     /// table (`[n_rows, d]`, flat): the nearest item of the model's input, and for FP-AdaMetric
     /// the nearest skip of its FP set (cosine similarity of the model's own embeddings).
     pub fn explain(&self, which: usize, picks: &[Pick], table: &[f32]) -> Vec<Ranked> {
-        let learner = if which == 0 { &self.fp_aware } else { &self.vanilla };
+        let learner = self.learner(which);
         let d = table.len() / learner.trainer.n_rows().max(1);
         let row = |i: u32| table.get(i as usize * d..(i as usize + 1) * d).unwrap_or(&[]);
         let cosine = |a: &[f32], b: &[f32]| {
@@ -216,10 +216,7 @@ impl Player {
         let fp = self.record(play)?;
         self.events += 1;
         for learner in self.learners() {
-            for batch in learner.update_batches() {
-                learner.step_sync(&batch)?;
-            }
-            learner.now_steps_sync()?;
+            learner.update_sync()?;
         }
         Ok(fp)
     }
@@ -237,6 +234,11 @@ impl Player {
     /// Both models' weights as text (FP-AdaMetric first).
     pub fn warm_text(fp_aware: &Weights, vanilla: &Weights) -> String {
         serde_json::to_string(&[fp_aware, vanilla]).unwrap_or_default()
+    }
+
+    /// Model `which`: 0 = FP-aware, otherwise Vanilla.
+    pub fn learner(&self, which: usize) -> &OnlineLearner {
+        if which == 0 { &self.fp_aware } else { &self.vanilla }
     }
 
     pub fn learners(&mut self) -> [&mut OnlineLearner; 2] {
@@ -296,17 +298,10 @@ mod tests {
     use super::*;
     /// The page's default seed (`skipwise_page_logic::params::DEFAULT_SEED`).
     const DEFAULT_SEED: u64 = 7;
-    use skipwise_core::batch::Example;
     use skipwise_core::catalog::catalog;
 
     fn warm(l: &mut OnlineLearner, steps: usize) -> Vec<f32> {
-        (0..steps)
-            .map(|_| {
-                let batch: Vec<Example> = l.replay_sample(l.trainer.config.batch_size);
-                let refs: Vec<&Example> = batch.iter().collect();
-                l.trainer.step_sync(&refs).expect("finite step").0
-            })
-            .collect()
+        l.replay_steps_sync(steps).expect("finite steps")
     }
 
     #[test]

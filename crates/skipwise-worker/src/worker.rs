@@ -307,13 +307,14 @@ async fn read(t: skipwise_core::burn::tensor::Tensor<1>) -> Result<Vec<f32>, Str
     data.try_to_vec::<f32>().map_err(|e| format!("reading scores failed: {e:?}"))
 }
 
-/// Model `which`'s list with its reasons (see [`Player::pick`], [`Player::explain`]).
-async fn top(player: &mut Player, which: usize) -> Result<Vec<Ranked>, String> {
-    let learner = if which == 0 { &player.fp_aware } else { &player.vanilla };
+/// Model `which`'s list with its reasons (see [`Player::pick`], [`Player::explain`]), and the
+/// model's item embedding table they were read from (the map reuses FP-AdaMetric's).
+async fn top(player: &mut Player, which: usize) -> Result<(Vec<Ranked>, Vec<f32>), String> {
+    let learner = player.learner(which);
     let scores = read(learner.score_tensor()).await?;
     let table = read_table(learner).await?;
     let picks = player.pick(which, &scores);
-    Ok(player.explain(which, &picks, &table))
+    Ok((player.explain(which, &picks, &table), table))
 }
 
 /// A model's item embedding table, flat `[n_rows · d]`.
@@ -324,10 +325,10 @@ async fn read_table(learner: &OnlineLearner) -> Result<Vec<f32>, String> {
 }
 
 /// FP-AdaMetric's items and session on the first two principal axes of its item embeddings.
-async fn embedding_map(player: &mut Player) -> Result<Option<EmbeddingMap>, String> {
+/// `flat` is its item embedding table, as [`top`] read it.
+async fn embedding_map(player: &mut Player, flat: &[f32]) -> Result<Option<EmbeddingMap>, String> {
     let learner = &player.fp_aware;
-    let d = learner.trainer.item_embeddings().dims()[1];
-    let flat = read_table(learner).await?;
+    let d = learner.trainer.model.dim();
     // Row 0 is padding.
     let items: Vec<&[f32]> = flat.chunks(d).skip(1).collect();
     let Some(projection) = skipwise_core::pca::Projection::fit(&items, player.map.as_ref()) else { return Ok(None) };
@@ -342,8 +343,8 @@ async fn embedding_map(player: &mut Player) -> Result<Option<EmbeddingMap>, Stri
 }
 
 async fn recommendations(player: &mut Player, labels: Labels, t0: f64) -> Result<Recommendations, String> {
-    let fp_aware = top(player, 0).await?;
-    let vanilla = top(player, 1).await?;
+    let (fp_aware, table) = top(player, 0).await?;
+    let (vanilla, _) = top(player, 1).await?;
     let fps = player.session_fps();
     // The weights the online FP term trains with, for the set it trains on.
     let fp_weights = match player.fp_aware.now_weights() {
@@ -356,7 +357,7 @@ async fn recommendations(player: &mut Player, labels: Labels, t0: f64) -> Result
                 .collect()
         }
     };
-    let map = embedding_map(player).await?;
+    let map = embedding_map(player, &table).await?;
     let recs = Recommendations { events: player.events, labels, fp_aware, vanilla, fp_weights, map, millis: now() - t0 };
     // JSON has no NaN: an unusable answer is an error that says where, not an unreadable message.
     recs.check_finite().map_err(|e| format!("the models produced a non-finite value ({e})"))?;
