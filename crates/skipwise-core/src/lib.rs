@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod checkpoint;
 pub mod data;
 pub mod error;
+pub mod fused_gru;
 pub mod loaders;
 pub mod metrics;
 pub mod model;

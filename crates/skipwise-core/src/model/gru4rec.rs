@@ -30,6 +30,6 @@ impl Gru4Rec {
     /// `emb: [B, L, d]` (already masked), `mask: [B, L]` → `e_seq: [B, d]`.
     pub fn forward(&self, emb: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
         // Left padding: the last step's state is the state after the session's last item.
-        self.dense.forward2(self.gru.forward_last(self.dropout.forward(emb), mask))
+        self.dense.forward2(self.gru.forward_last(emb, mask, &self.dropout))
     }
 }

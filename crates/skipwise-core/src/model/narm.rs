@@ -37,7 +37,7 @@ impl Narm {
     pub fn forward(&self, emb: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
         let [b, l, _] = emb.dims();
         let h = self.gru.hidden;
-        let states = self.gru.forward(self.emb_dropout.forward(emb), mask.clone());
+        let states = self.gru.forward(emb, mask.clone(), &self.emb_dropout);
         let c_global: Tensor<2> = states.clone().narrow(1, l - 1, 1).reshape([b, h]);
         let q1 = self.a1.forward3(states.clone());
         let q2 = self.a2.forward2(c_global.clone()).unsqueeze_dim::<3>(1);
