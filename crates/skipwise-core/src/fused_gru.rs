@@ -27,7 +27,8 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, Flex};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::module::embedding;
+use burn::tensor::{Int, Tensor, TensorData};
 use std::sync::Arc;
 
 /// Which states the caller needs: the rank of the result says.
@@ -39,9 +40,46 @@ enum Output {
     All,
 }
 
+/// The GRU's input.
+#[derive(Clone, Copy)]
+pub enum Input<'a> {
+    /// `x: [B, L, d]`.
+    Values(&'a Tensor<3>),
+    /// Rows `ids: [B, L]` of `table: [n, d]` (the item embeddings), read at real positions only.
+    /// Reading them here spares the `[B, L, d]` embedding tensor, its padding mask and their
+    /// backward; the gradient goes straight into the table's rows.
+    Rows { table: &'a Tensor<2>, ids: &'a Tensor<2, Int> },
+}
+
+impl Input<'_> {
+    /// The input as burn values, for the burn-ops GRU: padding positions zeroed by `mask`.
+    pub fn values(&self, mask: &Tensor<2>) -> Tensor<3> {
+        match self {
+            Input::Values(x) => (*x).clone(),
+            Input::Rows { table, ids } => embedding((*table).clone(), (*ids).clone()) * mask.clone().unsqueeze_dim::<3>(2),
+        }
+    }
+
+    /// Whether the input lives on Flex with autodiff (`Some(true)`), on Flex without
+    /// (`Some(false)`), or elsewhere (`None`).
+    fn on_flex(&self) -> Option<bool> {
+        fn check<const K: usize>(t: &Tensor<K>) -> Option<bool> {
+            match (t.clone().try_into_primitive::<Autodiff<Flex>>(), t.clone().try_into_primitive::<Flex>()) {
+                (Ok(_), _) => Some(true),
+                (_, Ok(_)) => Some(false),
+                _ => None,
+            }
+        }
+        match self {
+            Input::Values(x) => check(*x),
+            Input::Rows { table, .. } => check(*table),
+        }
+    }
+}
+
 /// Runs the GRU on the Flex backend, or returns `None` where this operation does not apply (see
-/// the module doc). `x: [B, L, d]`, `mask: [B, L]`, `w_ih: [d, 3h]`, `w_hh: [h, 3h]`; the result
-/// is the last state `[B, h]` for `D = 2`, every state `[B, L, h]` for `D = 3`.
+/// the module doc). `mask: [B, L]`, `w_ih: [d, 3h]`, `w_hh: [h, 3h]`; the result is the last
+/// state `[B, h]` for `D = 2`, every state `[B, L, h]` for `D = 3`.
 ///
 /// `dropout` is the probability of dropping each input value (the caller's `Dropout` layer,
 /// 0 outside training). The mask is drawn here, for the real positions only: burn's dropout drew
@@ -49,42 +87,65 @@ enum Output {
 /// step. Same distribution (keep with `1 − p`, scale kept values by `1 / (1 − p)`), another
 /// stream: a counter-based hash whose seed comes from the device's generator, so a seeded run
 /// repeats exactly.
-pub fn forward<const D: usize>(x: &Tensor<3>, mask: &Tensor<2>, w_ih: &Tensor<2>, w_hh: &Tensor<2>, dropout: f64) -> Option<Tensor<D>> {
-    let [b, l, d] = x.dims();
+pub fn forward<const D: usize>(input: Input, mask: &Tensor<2>, w_ih: &Tensor<2>, w_hh: &Tensor<2>, dropout: f64) -> Option<Tensor<D>> {
+    let [b, l] = mask.dims();
+    let (d, source) = match input {
+        Input::Values(x) => {
+            let [xb, xl, d] = x.dims();
+            if [xb, xl] != [b, l] {
+                return None;
+            }
+            (d, Source::Values(host(x.clone())?))
+        }
+        Input::Rows { table, ids } => {
+            let [n, d] = table.dims();
+            if ids.dims() != [b, l] {
+                return None;
+            }
+            let ids: Vec<usize> = ids.clone().into_data().convert::<i64>().try_into_vec::<i64>().ok()?.into_iter().map(|i| i as usize).collect();
+            (d, Source::Rows { table: host(table.clone())?, n, ids })
+        }
+    };
     let h = w_hh.dims()[0];
     let output = match D {
         2 => Output::Last,
         3 => Output::All,
         _ => return None,
     };
-    if b == 0 || l == 0 || mask.dims() != [b, l] || w_ih.dims() != [d, 3 * h] || w_hh.dims() != [h, 3 * h] {
+    if b == 0 || l == 0 || w_ih.dims() != [d, 3 * h] || w_hh.dims() != [h, 3 * h] {
         return None;
     }
     // Only tensors that live on Flex (tracked by autodiff or not) take this path.
-    let tracked = match (x.clone().try_into_primitive::<Autodiff<Flex>>(), x.clone().try_into_primitive::<Flex>()) {
-        (Ok(_), _) => true,
-        (_, Ok(_)) => false,
-        _ => return None,
-    };
+    let tracked = input.on_flex()?;
     let mask_host = host(mask.clone())?;
     if mask_host.iter().any(|&m| m != 0.0 && m != 1.0) {
         return None;
     }
+    if let Source::Rows { n, ids, .. } = &source {
+        // A real position must name a row of the table (padding positions are never read).
+        if ids.iter().zip(&mask_host).any(|(&id, &m)| m != 0.0 && id >= *n) {
+            return None;
+        }
+    }
     let dims = Dims { b, l, d, h };
-    let dropout = (dropout > 0.0 && dropout < 1.0).then(|| Dropped::draw(dropout, &x.device())).flatten();
+    let dropout = (dropout > 0.0 && dropout < 1.0).then(|| Dropped::draw(dropout, &mask.device())).flatten();
     let weights = Weights { w_ih: host(w_ih.clone())?, w_hh: host(w_hh.clone())? };
-    let (saved, out) = run_forward(&host(x.clone())?, &mask_host, &weights, dims, output, dropout);
+    let (saved, out) = run_forward(&source, &mask_host, &weights, dims, output, dropout);
     let shape: Vec<usize> = match output {
         Output::Last => vec![b, h],
         Output::All => vec![b, l, h],
     };
     let out = FlexTensor::from_data(TensorData::new(out, shape));
     let tensor = if tracked {
-        let x_ad = x.clone().try_into_primitive::<Autodiff<Flex>>().ok()?;
         let wih_ad = w_ih.clone().try_into_primitive::<Autodiff<Flex>>().ok()?;
         let whh_ad = w_hh.clone().try_into_primitive::<Autodiff<Flex>>().ok()?;
-        let state = Saved { inner: Arc::new(SavedInner { saved, weights, dims, output }) };
-        let prim = match GruBackward.prepare::<NoCheckpointing>([x_ad.node(), wih_ad.node(), whh_ad.node()]).compute_bound().stateful() {
+        let (x_node, rows) = match (&input, source) {
+            (Input::Values(x), _) => ((*x).clone().try_into_primitive::<Autodiff<Flex>>().ok()?.node(), None),
+            (Input::Rows { table, .. }, Source::Rows { n, ids, .. }) => ((*table).clone().try_into_primitive::<Autodiff<Flex>>().ok()?.node(), Some((n, ids))),
+            _ => return None,
+        };
+        let state = Saved { inner: Arc::new(SavedInner { saved, weights, dims, output, rows }) };
+        let prim = match GruBackward.prepare::<NoCheckpointing>([x_node, wih_ad.node(), whh_ad.node()]).compute_bound().stateful() {
             OpsKind::Tracked(prep) => prep.finish(state, out),
             OpsKind::UnTracked(prep) => prep.finish(out),
         };
@@ -93,6 +154,22 @@ pub fn forward<const D: usize>(x: &Tensor<3>, mask: &Tensor<2>, w_ih: &Tensor<2>
         Tensor::<D>::from_primitive::<Flex>(out)
     };
     Some(tensor)
+}
+
+/// The input on the host.
+enum Source {
+    Values(Vec<f32>),
+    Rows { table: Vec<f32>, n: usize, ids: Vec<usize> },
+}
+
+impl Source {
+    /// Input values of position `at` (= row · L + step).
+    fn row(&self, at: usize, d: usize) -> &[f32] {
+        match self {
+            Source::Values(x) => &x[at * d..(at + 1) * d],
+            Source::Rows { table, ids, .. } => &table[ids[at] * d..(ids[at] + 1) * d],
+        }
+    }
 }
 
 fn host<const D: usize>(t: Tensor<D>) -> Option<Vec<f32>> {
@@ -167,6 +244,8 @@ struct SavedInner {
     weights: Weights,
     dims: Dims,
     output: Output,
+    /// For [`Input::Rows`]: the table's row count and every position's row.
+    rows: Option<(usize, Vec<usize>)>,
 }
 
 impl Drop for SavedInner {
@@ -268,7 +347,7 @@ fn tanh(x: f32) -> f32 {
     1.0 - 2.0 / (exp(2.0 * x.clamp(-15.0, 15.0)) + 1.0)
 }
 
-fn run_forward(x: &[f32], mask: &[f32], w: &Weights, dims: Dims, output: Output, dropout: Option<Dropped>) -> (SavedSteps, Vec<f32>) {
+fn run_forward(x: &Source, mask: &[f32], w: &Weights, dims: Dims, output: Output, dropout: Option<Dropped>) -> (SavedSteps, Vec<f32>) {
     let Dims { b, l, d, h } = dims;
     let active: Vec<Vec<u32>> = (0..l).map(|t| (0..b as u32).filter(|&r| mask[r as usize * l + t] != 0.0).collect()).collect();
     let mut offset = Vec::with_capacity(l);
@@ -277,17 +356,15 @@ fn run_forward(x: &[f32], mask: &[f32], w: &Weights, dims: Dims, output: Output,
         offset.push(n_all);
         n_all += rows.len();
     }
+    // Each active pair's position (row · L + step), in the flat buffers' order.
+    let positions: Vec<usize> = (0..l).flat_map(|t| active[t].iter().map(move |&r| r as usize * l + t)).collect();
     let mut xs = pool::take(n_all * d);
-    for t in 0..l {
-        for (i, &r) in active[t].iter().enumerate() {
-            let src = (r as usize * l + t) * d;
-            let dst = &mut xs[(offset[t] + i) * d..][..d];
-            dst.copy_from_slice(&x[src..src + d]);
-            if let Some(drop) = &dropout {
-                drop.apply(src, dst);
-            }
+    rows_mut1(&mut xs, d, |k, dst| {
+        dst.copy_from_slice(x.row(positions[k], d));
+        if let Some(drop) = &dropout {
+            drop.apply(positions[k] * d, dst);
         }
-    }
+    });
     // Every active step's input projection in one product.
     let mut gi = pool::take(n_all * 3 * h);
     matmul(&mut gi, Mat::rows(&xs, n_all, d), Mat::rows(&w.w_ih, d, 3 * h), false);
@@ -445,17 +522,43 @@ fn run_backward(s: &SavedInner, dy: &[f32]) -> Grads {
     matmul(&mut dw_ih, Mat::rows(&sv.x, n_all, d).t(), Mat::rows(&dgi, n_all, 3 * h), false);
     pool::give(dgh);
     pool::give(dh_prev);
-    let mut dx = vec![0f32; b * l * d];
-    for t in 0..l {
-        for (i, &r) in sv.active[t].iter().enumerate() {
-            let dst = (r as usize * l + t) * d;
-            let out = &mut dx[dst..dst + d];
-            out.copy_from_slice(&dx_active[(sv.offset[t] + i) * d..][..d]);
-            if let Some(drop) = &sv.dropout {
-                drop.apply(dst, out);
+    let dx = match &s.rows {
+        None => {
+            // Which active pair, if any, each position (row · L + step) of `x` is.
+            let mut pair = vec![usize::MAX; b * l];
+            for t in 0..l {
+                for (i, &r) in sv.active[t].iter().enumerate() {
+                    pair[r as usize * l + t] = sv.offset[t] + i;
+                }
             }
+            let mut dx = vec![0f32; b * l * d];
+            rows_mut1(&mut dx, d, |at, out| {
+                if let Some(&k) = pair.get(at).filter(|&&k| k != usize::MAX) {
+                    out.copy_from_slice(&dx_active[k * d..(k + 1) * d]);
+                    if let Some(drop) = &sv.dropout {
+                        drop.apply(at * d, out);
+                    }
+                }
+            });
+            dx
         }
-    }
+        Some((n, ids)) => {
+            // Each position's gradient into its table row (rows repeat: summed in order).
+            let mut table = vec![0f32; n * d];
+            let mut row = vec![0f32; d];
+            let positions = (0..l).flat_map(|t| sv.active[t].iter().map(move |&r| r as usize * l + t));
+            for (k, at) in positions.enumerate() {
+                row.copy_from_slice(&dx_active[k * d..(k + 1) * d]);
+                if let Some(drop) = &sv.dropout {
+                    drop.apply(at * d, &mut row);
+                }
+                for (t, v) in table[ids[at] * d..(ids[at] + 1) * d].iter_mut().zip(&row) {
+                    *t += v;
+                }
+            }
+            table
+        }
+    };
     pool::give(dgi);
     pool::give(dx_active);
     Grads { x: dx, w_ih: dw_ih, w_hh: dw_hh }
@@ -484,7 +587,11 @@ impl Backward<Flex, 3> for GruBackward {
         let [x, w_ih, w_hh] = ops.parents;
         let flex = |v: Vec<f32>, shape: Vec<usize>| FlexTensor::from_data(TensorData::new(v, shape));
         if let Some(node) = x {
-            grads.register::<Flex>(node.id, flex(g.x, vec![b, l, d]));
+            let shape = match &s.rows {
+                None => vec![b, l, d],
+                Some((n, _)) => vec![*n, d],
+            };
+            grads.register::<Flex>(node.id, flex(g.x, shape));
         }
         if let Some(node) = w_ih {
             grads.register::<Flex>(node.id, flex(g.w_ih, vec![d, 3 * h]));
@@ -565,6 +672,17 @@ fn matmul(out: &mut [f32], a: Mat, b: Mat, accumulate: bool) {
     }
 }
 
+/// Runs `f(i, row i of a)` over a buffer of rows of width `wa`, on every core natively.
+fn rows_mut1(a: &mut [f32], wa: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        a.par_chunks_mut(wa).enumerate().with_min_len(256).for_each(|(i, a)| f(i, a));
+    }
+    #[cfg(target_arch = "wasm32")]
+    a.chunks_mut(wa).enumerate().for_each(|(i, a)| f(i, a));
+}
+
 /// Runs `f(i, row i of a, row i of b)` over two buffers of as many rows, on every core natively.
 fn rows_mut2(a: &mut [f32], wa: usize, b: &mut [f32], wb: usize, f: impl Fn(usize, &mut [f32], &mut [f32]) + Sync + Send) {
     #[cfg(not(target_arch = "wasm32"))]
@@ -602,6 +720,7 @@ fn rows_mut3(
 
 #[cfg(test)]
 mod tests {
+    use super::Input;
     use crate::nn::{Gru, Init};
     use crate::rng::Rng;
     use burn::tensor::{Device, Tensor, TensorData};
@@ -651,11 +770,11 @@ mod tests {
                 let x = Tensor::<3>::from_data(TensorData::new(x_values.clone(), [B, L, D]), &device).require_grad();
                 let m = mask(&device);
                 let (out, loss) = if all {
-                    let y = if fused { gru.fused::<3>(&x, &m, 0.0).expect("fused applies on Flex") } else { gru.forward_ops(x.clone(), m) };
+                    let y = if fused { gru.fused::<3>(Input::Values(&x), &m, 0.0).expect("fused applies on Flex") } else { gru.forward_ops(x.clone(), m) };
                     let p = Tensor::<3>::from_data(TensorData::new(probe.clone(), [B, L, H]), &device);
                     (host(y.clone()), (y * p).sum())
                 } else {
-                    let y = if fused { gru.fused::<2>(&x, &m, 0.0).expect("fused applies on Flex") } else { gru.forward_last_ops(x.clone(), m) };
+                    let y = if fused { gru.fused::<2>(Input::Values(&x), &m, 0.0).expect("fused applies on Flex") } else { gru.forward_last_ops(x.clone(), m) };
                     let p = Tensor::<2>::from_data(TensorData::new(probe.clone(), [B, H]), &device);
                     (host(y.clone()), (y * p).sum())
                 };
@@ -682,7 +801,7 @@ mod tests {
         let mut rng = Rng::new(3);
         let gru = Gru::with_init(&mut rng, D, H, false, Init::Xavier, &device);
         let x = Tensor::<3>::from_data(TensorData::new(values(&mut rng, B * L * D, 1.0), [B, L, D]), &device);
-        let fused = gru.fused::<2>(&x, &mask(&device), 0.0).expect("fused applies on Flex");
+        let fused = gru.fused::<2>(Input::Values(&x), &mask(&device), 0.0).expect("fused applies on Flex");
         close("state", host(fused), host(gru.forward_last_ops(x, mask(&device))));
     }
 
@@ -693,10 +812,10 @@ mod tests {
         let mut rng = Rng::new(4);
         let x = Tensor::<3>::from_data(TensorData::new(values(&mut rng, B * L * D, 1.0), [B, L, D]), &device);
         let with_bias = Gru::new(&mut rng, D, H, true, &device);
-        assert!(with_bias.fused::<2>(&x, &mask(&device), 0.0).is_none());
+        assert!(with_bias.fused::<2>(Input::Values(&x), &mask(&device), 0.0).is_none());
         let plain = Gru::with_init(&mut rng, D, H, false, Init::Xavier, &device);
-        assert!(plain.fused::<2>(&x, &(mask(&device) * 0.5), 0.0).is_none());
-        assert!(plain.fused::<2>(&x, &mask(&device), 0.0).is_some());
+        assert!(plain.fused::<2>(Input::Values(&x), &(mask(&device) * 0.5), 0.0).is_none());
+        assert!(plain.fused::<2>(Input::Values(&x), &mask(&device), 0.0).is_some());
     }
 
     /// The fused dropout keeps 1 − p of the values, scales them by 1 / (1 − p), stops the
@@ -717,19 +836,49 @@ mod tests {
         let run = || {
             device.seed(9);
             let x = Tensor::<3>::from_data(TensorData::new(x_values.clone(), [B, L, D]), &device).require_grad();
-            let y = gru.fused::<2>(&x, &mask(&device), p).expect("fused applies on Flex");
+            let y = gru.fused::<2>(Input::Values(&x), &mask(&device), p).expect("fused applies on Flex");
             let grads = y.clone().sum().backward();
             (host(y), host(x.grad(&grads).expect("x has a gradient")))
         };
         let (y1, g1) = run();
         let (y2, g2) = run();
         assert_eq!((&y1, &g1), (&y2, &g2), "the same seed gives the same mask");
-        let plain = host(gru.fused::<2>(&Tensor::<3>::from_data(TensorData::new(x_values.clone(), [B, L, D]), &device), &mask(&device), 0.0).expect("fused"));
+        let plain = host(gru.fused::<2>(Input::Values(&Tensor::<3>::from_data(TensorData::new(x_values.clone(), [B, L, D]), &device)), &mask(&device), 0.0).expect("fused"));
         assert_ne!(y1, plain, "dropout changed the states");
         // Among the real positions (rows of lengths 7, 3, 1, 0, 5, 7: 23 steps × 5 values).
         let m = host(mask(&device));
         let real: Vec<f32> = (0..B * L * D).filter(|i| m[i / D] == 1.0).map(|i| g1[i]).collect();
         let zero = real.iter().filter(|&&g| g == 0.0).count() as f64 / real.len() as f64;
         assert!((0.1..0.5).contains(&zero), "dropped share {zero}");
+    }
+
+    /// Reading the input as rows of an embedding table gives the states of the burn-ops GRU over
+    /// `embedding(table, ids) · mask`, and the table's gradient summed over repeated rows.
+    #[test]
+    fn fused_gru_reads_table_rows_like_an_embedding_lookup() {
+        use burn::tensor::Int;
+        let device = Device::flex().autodiff();
+        let mut rng = Rng::new(21);
+        let gru = Gru::with_init(&mut rng, D, H, false, Init::Normal(0.7), &device);
+        let n = 4; // rows 1..3 are items, 0 is padding; items repeat across and within rows
+        let table_values = values(&mut rng, n * D, 1.0);
+        let m = host(mask(&device));
+        let ids: Vec<i64> = (0..B * L).map(|at| if m[at] == 1.0 { 1 + (at * 7 % 3) as i64 } else { 0 }).collect();
+        let probe = values(&mut rng, B * H, 1.0);
+        let mut results = Vec::new();
+        for fused in [true, false] {
+            let table = Tensor::<2>::from_data(TensorData::new(table_values.clone(), [n, D]), &device).require_grad();
+            let ids = Tensor::<2, Int>::from_data(TensorData::new(ids.clone(), [B, L]), &device);
+            let input = Input::Rows { table: &table, ids: &ids };
+            let y = if fused { gru.fused::<2>(input, &mask(&device), 0.0).expect("fused applies on Flex") } else { gru.forward_last_ops(input.values(&mask(&device)), mask(&device)) };
+            let p = Tensor::<2>::from_data(TensorData::new(probe.clone(), [B, H]), &device);
+            let grads = (y.clone() * p).sum().backward();
+            results.push((host(y), host(table.grad(&grads).expect("the table has a gradient")), host(gru.w_ih.val().grad(&grads).expect("w_ih"))));
+        }
+        let (ops, fused) = (results.pop().expect("ops"), results.pop().expect("fused"));
+        close("state", fused.0, ops.0);
+        close("d table", fused.1.clone(), ops.1);
+        close("d w_ih", fused.2, ops.2);
+        assert!(fused.1[..D].iter().all(|&g| g == 0.0), "the padding row gets no gradient");
     }
 }

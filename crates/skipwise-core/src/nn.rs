@@ -5,6 +5,7 @@
 use crate::rng::Rng;
 use burn::module::{Module, Param};
 use burn::nn::Dropout;
+pub use crate::fused_gru::Input;
 use burn::tensor::activation;
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -92,8 +93,8 @@ impl Dense {
 
 /// The probability `dropout` drops with on `x`: as burn's `Dropout::forward`, none outside
 /// training (a device without autodiff, or the layer switched off).
-fn dropout_prob(dropout: &Dropout, x: &Tensor<3>) -> f64 {
-    if dropout.training.is_enabled() && x.device().is_autodiff() { dropout.prob } else { 0.0 }
+fn dropout_prob(dropout: &Dropout, on: &Tensor<2>) -> f64 {
+    if dropout.training.is_enabled() && on.device().is_autodiff() { dropout.prob } else { 0.0 }
 }
 
 /// A single-layer GRU with PyTorch's gate equations (reset applied after the hidden product).
@@ -130,24 +131,24 @@ impl Gru {
         }
     }
 
-    /// `x: [B, L, d_in]`, `mask: [B, L]` → all states `[B, L, h]` of the GRU over `dropout(x)`.
-    pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>, dropout: &Dropout) -> Tensor<3> {
-        self.fused(&x, &mask, dropout_prob(dropout, &x)).unwrap_or_else(|| self.forward_ops(dropout.forward(x), mask))
+    /// `mask: [B, L]` → all states `[B, L, h]` of the GRU over `dropout(input)`.
+    pub fn forward(&self, input: Input, mask: Tensor<2>, dropout: &Dropout) -> Tensor<3> {
+        self.fused(input, &mask, dropout_prob(dropout, &mask)).unwrap_or_else(|| self.forward_ops(dropout.forward(input.values(&mask)), mask))
     }
 
     /// The state after the last step only, `[B, h]` (GRU4Rec needs nothing else; not stacking
     /// the others saves a `[B, L, h]` tensor and its gradient).
-    pub fn forward_last(&self, x: Tensor<3>, mask: Tensor<2>, dropout: &Dropout) -> Tensor<2> {
-        self.fused(&x, &mask, dropout_prob(dropout, &x)).unwrap_or_else(|| self.forward_last_ops(dropout.forward(x), mask))
+    pub fn forward_last(&self, input: Input, mask: Tensor<2>, dropout: &Dropout) -> Tensor<2> {
+        self.fused(input, &mask, dropout_prob(dropout, &mask)).unwrap_or_else(|| self.forward_last_ops(dropout.forward(input.values(&mask)), mask))
     }
 
     /// The one-operation GRU of [`crate::fused_gru`] where it applies (Flex, no biases), with
     /// the input dropout drawn inside it.
-    pub(crate) fn fused<const D: usize>(&self, x: &Tensor<3>, mask: &Tensor<2>, dropout: f64) -> Option<Tensor<D>> {
+    pub(crate) fn fused<const D: usize>(&self, input: Input, mask: &Tensor<2>, dropout: f64) -> Option<Tensor<D>> {
         if self.b_ih.is_some() || self.b_hh.is_some() {
             return None;
         }
-        crate::fused_gru::forward(x, mask, &self.w_ih.val(), &self.w_hh.val(), dropout)
+        crate::fused_gru::forward(input, mask, &self.w_ih.val(), &self.w_hh.val(), dropout)
     }
 
     /// [`Self::forward`] in burn tensor operations (every backend; the reference the fused

@@ -5,7 +5,7 @@
 //! layer, U(±1/√h) for weight and bias. The start matters here: the ML-100K anchor compares
 //! against RecBole's published run at its early-stopped epoch.
 
-use crate::nn::{Dense, Gru, Init};
+use crate::nn::{Dense, Gru, Init, Input};
 use crate::rng::Rng;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
@@ -27,9 +27,9 @@ impl Gru4Rec {
         }
     }
 
-    /// `emb: [B, L, d]` (already masked), `mask: [B, L]` → `e_seq: [B, d]`.
-    pub fn forward(&self, emb: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
+    /// The session's items (`input`, see [`Input`]), `mask: [B, L]` → `e_seq: [B, d]`.
+    pub fn forward(&self, input: Input, mask: Tensor<2>) -> Tensor<2> {
         // Left padding: the last step's state is the state after the session's last item.
-        self.dense.forward2(self.gru.forward_last(emb, mask, &self.dropout))
+        self.dense.forward2(self.gru.forward_last(input, mask, &self.dropout))
     }
 }

@@ -10,7 +10,7 @@ pub mod stamp;
 
 use crate::batch::Batch;
 use crate::data::PAD;
-use crate::nn::{Init, param2};
+use crate::nn::{Init, Input, param2};
 use crate::rng::Rng;
 use burn::module::{Module, Param};
 use burn::tensor::module::embedding;
@@ -156,8 +156,8 @@ impl Recommender {
     /// The session representation `e_seq: [B, d]`.
     pub fn encode(&self, batch: &Batch) -> Tensor<2> {
         match &self.encoder {
-            Encoder::Gru4Rec(m) => m.forward(self.embed(batch.items.clone(), batch.mask.clone()), batch.mask.clone()),
-            Encoder::Narm(m) => m.forward(self.embed(batch.items.clone(), batch.mask.clone()), batch.mask.clone()),
+            Encoder::Gru4Rec(m) => m.forward(Input::Rows { table: &self.items.val(), ids: &batch.items }, batch.mask.clone()),
+            Encoder::Narm(m) => m.forward(Input::Rows { table: &self.items.val(), ids: &batch.items }, batch.mask.clone()),
             Encoder::Stamp(m) => m.forward(self.embed(batch.items.clone(), batch.mask.clone()), batch.mask.clone()),
             Encoder::SrGnn(m) => match &batch.graph {
                 Some(graph) => {

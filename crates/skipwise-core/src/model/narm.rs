@@ -4,7 +4,7 @@
 //! Attention weights are `v · σ(A1 h_j + A2 h_t)` over real positions, without a softmax, as in
 //! RecBole (the Theano original normalises them; RecBole's reading is the one the anchors use).
 
-use crate::nn::{Dense, Gru, Init, sigmoid};
+use crate::nn::{Dense, Gru, Init, Input, sigmoid};
 use crate::rng::Rng;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
@@ -34,10 +34,10 @@ impl Narm {
         }
     }
 
-    pub fn forward(&self, emb: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
-        let [b, l, _] = emb.dims();
+    pub fn forward(&self, input: Input, mask: Tensor<2>) -> Tensor<2> {
+        let [b, l] = mask.dims();
         let h = self.gru.hidden;
-        let states = self.gru.forward(emb, mask.clone(), &self.emb_dropout);
+        let states = self.gru.forward(input, mask.clone(), &self.emb_dropout);
         let c_global: Tensor<2> = states.clone().narrow(1, l - 1, 1).reshape([b, h]);
         let q1 = self.a1.forward3(states.clone());
         let q2 = self.a2.forward2(c_global.clone()).unsqueeze_dim::<3>(1);
