@@ -520,7 +520,8 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
             <p class="hint">
                 {format!(
                     "Both models are STAMP (d = 32) trained in a Web Worker: {} warm-start steps on simulated listeners \
-                     (cached in IndexedDB, so a reload skips them), then two steps per play on your session plus replay, \
+                     (shipped with the page for the default seed, else trained here and cached in IndexedDB, so a reload \
+                     skips them), then two steps per play on your session plus replay, \
                      and for FP-AdaMetric up to three more that push your skips below what its list offers. \
                      \"Train\" runs {STEPS_PER_CLICK} more steps. The chart shows both models' loss after each step. \
                      Export saves your history with the warm-start weights; Reset clears both for this catalog.",
@@ -533,6 +534,12 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
                     paint.map_or("not reported".to_string(), |p| format!("after {:.1} s", p / 1000.0)),
                     list / 1000.0,
                     ctx.warm_source.get().split(':').nth(1).unwrap_or("").trim().trim_end_matches('.'),
+                ))}
+            </p>
+            <p class="hint" id="click-latency">
+                {move || ctx.latencies.with(|l| l.summary()).map(|s| format!(
+                    "Click to new list over this page load's {} plays: p50 {:.0} ms, p95 {:.0} ms.",
+                    s.count, s.p50, s.p95
                 ))}
             </p>
             <div class="controls">

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use skipwise_page_logic::conversation::{Answer, Pending};
 use skipwise_page_logic::lists::rows;
 use skipwise_page_logic::timeline::label_text;
-use skipwise_protocol::{BackendKind, Catalog as Kind, Envelope, Labels, Play, Ranked, Recommendations, Request, Response};
+use skipwise_protocol::{BackendKind, Catalog as Kind, Envelope, Labels, Play, Ranked, Recommendations, Request, Response, warm_key};
 
 /// A worker that dies on the CPU is restarted (and relearns the history) at most this many times
 /// in a row; a fault that comes back every time then stops with the reason instead of looping.
@@ -113,7 +113,11 @@ fn on_response(ctx: Ctx, allow_gpu: bool, init: &Request, Envelope { id, body }:
             }
         }
         Response::WarmWeights { catalog, warm_steps, weights } => on_warm_weights(ctx, catalog, warm_steps, weights),
-        Response::WarmLoaded { .. } => ctx.warm_source.set("Warm start: loaded from this browser's cache (IndexedDB), no training needed.".into()),
+        Response::WarmLoaded { .. } => ctx.warm_source.set(match ctx.warm_shipped.get_value() {
+            Some(Ok(())) => "Warm start: shipped with the page (made by `skipwise warm-weights`), cached in this browser, no training needed.".into(),
+            Some(Err(e)) => format!("Warm start: shipped with the page (made by `skipwise warm-weights`), no training needed; it could not be cached ({e})."),
+            None => "Warm start: loaded from this browser's cache (IndexedDB), no training needed.".into(),
+        }),
         Response::Warning { message } => ctx.status.set(message),
         Response::Error { message } => on_error(ctx, answer, message),
         Response::DeviceFailed { message } | Response::Panic { message } => died(ctx, allow_gpu, message),
@@ -159,13 +163,28 @@ pub fn start_models(ctx: Ctx) {
     ctx.synced.set_value(synced);
     ctx.progress.set(Some(("Looking for cached weights".into(), 0, warm_steps + plays.len() as u32)));
     spawn_local(async move {
-        let warm = match crate::cache::get(&warm_key(kind, seed, warm_steps)).await {
+        let key = warm_key(kind, seed, warm_steps);
+        let cached = match crate::cache::get(&key).await {
             Ok(w) => w,
             Err(e) => {
                 ctx.warn(format!("The weights cache is unavailable ({e}); the models train from scratch on every load."));
                 None
             }
         };
+        // A first visit at the default seed: the weights `skipwise warm-weights` made, instead
+        // of 150 steps in the browser.
+        let shipped = match cached {
+            Some(_) => None,
+            None => crate::catalog::shipped_warm(&key).await,
+        };
+        // Cached like weights trained here, so that a reload and Export find them; a few ms of
+        // IndexedDB before the first list, once.
+        let stored = match &shipped {
+            Some(text) => Some(crate::cache::put(&key, text).await),
+            None => None,
+        };
+        ctx.warm_shipped.set_value(stored);
+        let warm = cached.or(shipped);
         // The visitor may have switched catalogs, reset or imported while the cache answered.
         if ctx.conversation.with_value(|c| c.epoch()) == epoch {
             let skip_secs = ctx.skip_secs.get_untracked();
@@ -174,10 +193,6 @@ pub fn start_models(ctx: Ctx) {
     });
 }
 
-/// Cache key of a catalog's warm-start weights; another seed or warm-start length is another key.
-pub fn warm_key(kind: Kind, seed: u64, warm_steps: u32) -> String {
-    format!("{}-{warm_steps}-s{seed}-v3", kind.name())
-}
 
 fn on_warm_weights(ctx: Ctx, catalog: Kind, warm_steps: u32, weights: String) {
     ctx.warm_source.set(format!("Warm start: trained just now ({warm_steps} steps on simulated listeners), cached in this browser."));
@@ -207,7 +222,9 @@ fn on_recommendations(ctx: Ctx, what: Pending, r: Recommendations) {
     ctx.worker_ms.set(r.millis);
     match (what, r.labels) {
         (Pending::Observe { seq, sent_at }, Labels::Play(fp)) => {
-            ctx.latency.set(Some(now_ms() - sent_at));
+            let ms = now_ms() - sent_at;
+            ctx.latency.set(Some(ms));
+            ctx.latencies.update(|l| l.push(ms));
             if ctx.autopilot.get_untracked() {
                 let persona = ctx.persona.get_untracked();
                 let genre = |id: u64| ctx.item(id).map(|i| i.genre_index);

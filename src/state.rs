@@ -16,9 +16,10 @@ use skipwise_page_logic::timeline::Timeline;
 use skipwise_protocol::{Catalog as Kind, EmbeddingMap, Fault, FpWeight};
 use std::sync::Arc;
 
+pub use skipwise_protocol::DEFAULT_SKIP_SECS;
+
 /// Steps run by one click on "Train".
 pub const STEPS_PER_CLICK: u32 = 15;
-pub const DEFAULT_SKIP_SECS: f32 = 10.0;
 
 /// A saved history this page could not read, kept aside under `key` until the visitor downloads
 /// or discards it (never overwritten by a later play).
@@ -71,12 +72,17 @@ pub struct Ctx {
     pub learned: RwSignal<u32>,
     /// Click-to-new-list time of the last play, ms (page clock, so it includes the messaging).
     pub latency: RwSignal<Option<f64>>,
+    /// Every click-to-new-list time of this page load.
+    pub latencies: RwSignal<skipwise_page_logic::latency::Latencies>,
     /// The worker's share of it: the two models' updates and the new lists, ms.
     pub worker_ms: RwSignal<f64>,
     pub message: RwSignal<String>,
     pub alert: RwSignal<String>,
     /// Where the models' warm start came from this time ("trained …" or "loaded …").
     pub warm_source: RwSignal<String>,
+    /// Whether the weights the last Start sent came from the page's shipped files
+    /// (`warm/<key>.json`) rather than this browser's cache, and if so whether caching them worked.
+    pub(crate) warm_shipped: StoredValue<Option<Result<(), String>>>,
     /// This page load's first paint and first recommendation lists, ms after navigation began.
     pub first_visit: RwSignal<Option<(Option<f64>, f64)>>,
     pub kept_aside: RwSignal<Vec<KeptAside>>,
@@ -150,10 +156,12 @@ impl Ctx {
             map: RwSignal::new(None),
             learned: RwSignal::new(0),
             latency: RwSignal::new(None),
+            latencies: RwSignal::new(Default::default()),
             worker_ms: RwSignal::new(0.0),
             message: RwSignal::new(String::new()),
             alert: RwSignal::new(String::new()),
             warm_source: RwSignal::new(String::new()),
+            warm_shipped: StoredValue::new(None),
             first_visit: RwSignal::new(None),
             kept_aside: RwSignal::new(Vec::new()),
             confirm_reset: RwSignal::new(false),

@@ -2,7 +2,8 @@
 //! when unreadable), catalog switches, Import, Export, Reset, the FP threshold, and the page's
 //! state in its address.
 
-use crate::conversation::{start_models, warm_key};
+use crate::conversation::start_models;
+use skipwise_protocol::warm_key;
 use crate::history::{self, Loaded, Saved};
 use crate::state::{Ctx, DEFAULT_SKIP_SECS, KeptAside};
 use leptos::prelude::*;

@@ -33,6 +33,10 @@ pub enum Command {
     Ml100kSeeds(Ml100kSeeds),
     /// Writes the page's demo catalogs (invented titles over the simulator's items).
     Catalog(CatalogArgs),
+    /// Writes the page's shipped warm start: both models of each catalog after the page's
+    /// warm-start steps at its default seed, as `<out>/<key>.json` (the page loads them on a first
+    /// visit instead of training; other seeds still warm-start in the page).
+    WarmWeights(WarmWeightsArgs),
     /// Trains one method on your log (the paper's protocol: sessions by start time, 80/10/10,
     /// positive-only targets) and writes model.json and run.json to --out.
     Train(Train),
@@ -190,6 +194,12 @@ pub struct Ml100kSeeds {
 #[derive(Args, Debug)]
 pub struct CatalogArgs {
     #[arg(long, default_value = "www/catalog")]
+    pub out: String,
+}
+
+#[derive(Args, Debug)]
+pub struct WarmWeightsArgs {
+    #[arg(long, default_value = "www/warm")]
     pub out: String,
 }
 

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod ml100k;
 mod train;
+mod warm;
 
 use cli::{Cli, Command};
 
@@ -51,6 +52,7 @@ fn main() {
         Command::Ml100k(a) => ml100k::ml100k(a),
         Command::Ml100kSeeds(a) => ml100k::ml100k_seeds(a),
         Command::Catalog(a) => commands::catalog(a),
+        Command::WarmWeights(a) => warm::warm_weights(a),
         Command::Bench(a) => bench::bench(a),
         Command::Train(a) => train::train(a),
     };

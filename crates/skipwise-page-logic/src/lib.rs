@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`conversation`] | which worker answers the page still waits for (request ids, stale answers) |
 //! | [`clock`] | the played position from the clock × speed, and exact stop points |
+//! | [`latency`] | click-to-new-list times and their p50 / p95 |
 //! | [`timeline`] | the visitor's plays, their labels, the cap on their number |
 //! | [`lists`] | the rank moves between two recommendation lists, auto-next, skipped-genre counts, what dropped out, each item's reason in words |
 //! | [`trails`] | where skipped items and the session moved on the embedding map |
@@ -16,6 +17,7 @@
 pub mod chart;
 pub mod clock;
 pub mod conversation;
+pub mod latency;
 pub mod lists;
 pub mod params;
 pub mod persona;

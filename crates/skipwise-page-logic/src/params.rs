@@ -9,8 +9,7 @@ pub const THRESHOLD_RANGE: (f32, f32) = (1.0, 30.0);
 pub const SPEEDS: [f32; 3] = [1.0, 10.0, 60.0];
 pub const CURIOSITY_RANGE: (f32, f32) = (0.0, 60.0);
 pub const WARM_RANGE: (u32, u32) = (1, 2000);
-/// The models' seed when the address names none (the shipped warm start's).
-pub const DEFAULT_SEED: u64 = 7;
+pub use skipwise_protocol::DEFAULT_SEED;
 
 /// What the address can set. `None`: not given (the page keeps its own value).
 #[derive(Clone, Debug, Default, PartialEq)]

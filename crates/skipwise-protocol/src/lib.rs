@@ -22,6 +22,19 @@ pub mod wire;
 /// 0.15 after 30 steps, 0.69 after 100, 0.85 after 150 (the worker's test pins it).
 pub const WARM_STEPS: u32 = 150;
 
+/// The models' seed when the page's address names none: the seed of the shipped warm start.
+pub const DEFAULT_SEED: u64 = 7;
+
+/// The page's FP threshold (seconds) until the visitor moves it: the shipped warm start's.
+pub const DEFAULT_SKIP_SECS: f32 = 10.0;
+
+/// Name of a catalog's warm-start weights: their IndexedDB key in the page and, for the default
+/// seed, the shipped file `warm/<key>.json` (made by `skipwise warm-weights`). Another seed or
+/// warm-start length is another name; the suffix changes when the models' shapes do.
+pub fn warm_key(catalog: Catalog, seed: u64, warm_steps: u32) -> String {
+    format!("{}-{warm_steps}-s{seed}-v3", catalog.name())
+}
+
 /// A request or response with the id of the request it belongs to. Requests are numbered from 1
 /// by the page; a response carries its request's id, or [`UNSOLICITED`] for what the worker says
 /// on its own (`Booted`, or a panic outside any request).

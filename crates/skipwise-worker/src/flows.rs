@@ -12,14 +12,12 @@ use skipwise_protocol::{Catalog, Play, Ranked, WARM_STEPS};
 
 const SEEDS: [u64; 3] = [7, 8, 9];
 const GUARD_SEEDS: [u64; 8] = [7, 8, 9, 10, 11, 12, 13, 14];
-const SKIP_SECS: f32 = 10.0;
+const SKIP_SECS: f32 = skipwise_protocol::DEFAULT_SKIP_SECS;
 
 /// A player after the page's warm start.
 fn warm_player(c: Catalog, seed: u64) -> Player {
     let mut p = Player::new(c, SKIP_SECS, seed, &Device::flex()).expect("player");
-    for l in p.learners() {
-        l.replay_steps_sync(WARM_STEPS as usize).expect("finite steps");
-    }
+    p.warm_start_sync(WARM_STEPS as usize).expect("finite steps");
     p
 }
 

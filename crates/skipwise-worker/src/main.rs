@@ -9,11 +9,6 @@
 mod backend;
 #[cfg(target_arch = "wasm32")]
 mod worker;
-// Natively only its tests use it; in the browser the worker does.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-mod player;
-#[cfg(test)]
-mod flows;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

@@ -236,6 +236,20 @@ impl Player {
         serde_json::to_string(&[fp_aware, vanilla]).unwrap_or_default()
     }
 
+    /// The page's warm start, natively: `steps` replay steps of each model on the catalog's
+    /// simulated listeners (in the worker, `Request::Start` runs the same steps between messages).
+    pub fn warm_start_sync(&mut self, steps: usize) -> skipwise_core::Result<()> {
+        for learner in self.learners() {
+            learner.replay_steps_sync(steps)?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::warm_text`] of the current models, read synchronously (native backends).
+    pub fn warm_text_sync(&self) -> skipwise_core::Result<String> {
+        Ok(Self::warm_text(&weights::read_sync(&self.fp_aware.trainer.model)?, &weights::read_sync(&self.vanilla.trainer.model)?))
+    }
+
     /// Model `which`: 0 = FP-aware, otherwise Vanilla.
     pub fn learner(&self, which: usize) -> &OnlineLearner {
         if which == 0 { &self.fp_aware } else { &self.vanilla }
@@ -296,8 +310,7 @@ impl Player {
 #[cfg(test)]
 mod tests {
     use super::*;
-    /// The page's default seed (`skipwise_page_logic::params::DEFAULT_SEED`).
-    const DEFAULT_SEED: u64 = 7;
+    use skipwise_protocol::DEFAULT_SEED;
     use skipwise_core::catalog::catalog;
 
     fn warm(l: &mut OnlineLearner, steps: usize) -> Vec<f32> {

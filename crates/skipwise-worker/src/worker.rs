@@ -7,7 +7,7 @@
 //! worker on the CPU with the history.
 
 use crate::backend;
-use crate::player::Player;
+use skipwise_worker::player::Player;
 use skipwise_core::batch::Example;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::online::OnlineLearner;
