@@ -8,6 +8,7 @@ use crate::cli::Bench;
 use crate::commands::{device, write_json};
 use serde::Serialize;
 use skipwise_core::batch::Example;
+use skipwise_core::loaders::{self, Format, Options};
 use skipwise_core::model::{Backbone, ModelConfig};
 use skipwise_core::objective::{Method, ObjectiveConfig};
 use skipwise_core::rng::Rng;
@@ -49,6 +50,15 @@ pub struct LatencyRow {
 }
 
 #[derive(Serialize)]
+pub struct LoadRow {
+    pub format: String,
+    pub rows: usize,
+    pub megabytes: f64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+}
+
+#[derive(Serialize)]
 pub struct Report {
     pub unix_time: u64,
     pub machine: Machine,
@@ -58,6 +68,8 @@ pub struct Report {
     pub steps: usize,
     pub training: Vec<TrainRow>,
     pub recommend: Vec<LatencyRow>,
+    /// The loaders on generated files (`--load-rows`).
+    pub loaders: Vec<LoadRow>,
     /// Skipped devices and why (e.g. no wgpu adapter).
     pub skipped: Vec<String>,
     pub peak_rss_mb: Option<f64>,
@@ -90,6 +102,7 @@ pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, Str
         steps: args.steps,
         training: Vec::new(),
         recommend: Vec::new(),
+        loaders: Vec::new(),
         skipped: Vec::new(),
         peak_rss_mb: None,
     };
@@ -130,8 +143,48 @@ pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, Str
             report.recommend.push(LatencyRow { device: device_name.clone(), items: n, p50_ms: p50, p95_ms: p95 });
         }
     }
+    if args.load_rows > 0 {
+        for format in [Format::UData, Format::Mssd] {
+            let row = load_speed(format, args.load_rows)?;
+            progress(format!("load {}: {} rows in {:.2} s, {:.0} rows/s", row.format, row.rows, row.seconds, row.rows_per_second));
+            report.loaders.push(row);
+        }
+    }
     report.peak_rss_mb = peak_rss_mb();
     Ok(report)
+}
+
+/// Writes a file of `rows` plays in `format` (users or sessions of 50 plays over 20 000 items) to
+/// a temporary directory and times the loader over it, from opening the file to its events.
+fn load_speed(format: Format, rows: usize) -> Result<LoadRow, String> {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(rows * 40);
+    if format == Format::Mssd {
+        text.push_str("session_id,session_position,session_length,track_id_clean,skip_1,skip_2,skip_3,not_skipped\n");
+    }
+    let mut rng = Rng::new(11);
+    for i in 0..rows {
+        let (who, at, item) = (i / 50, i % 50 + 1, 1 + rng.below(20_000));
+        let skip = rng.below(4) == 0;
+        let _ = match format {
+            Format::Mssd => writeln!(text, "s{who:08},{at},50,t_{item:06},{skip},{skip},{skip},{}", !skip),
+            _ => writeln!(text, "{who}\t{item}\t{}\t{}", 1 + rng.below(5), 880_000_000 + i),
+        };
+    }
+    let dir = std::env::temp_dir().join(format!("skipwise-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("large.{}", format.name()));
+    std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let t0 = Instant::now();
+    let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let loaded = loaders::read(std::io::BufReader::new(file), &path.display().to_string(), format, &Options::default());
+    let seconds = t0.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    let loaded = loaded.map_err(|e| e.to_string())?;
+    if loaded.events.len() != rows {
+        return Err(format!("the {} loader read {} of {rows} generated rows", format.name(), loaded.events.len()));
+    }
+    Ok(LoadRow { format: format.name().into(), rows, megabytes: text.len() as f64 / 1e6, seconds, rows_per_second: rows as f64 / seconds })
 }
 
 /// `n` training examples over `items` items: prefixes of 1 to `max_len` items, a target, and
@@ -235,6 +288,12 @@ fn print_table(r: &Report) {
     for l in &r.recommend {
         println!("{:<6} {:>9} {:>9.2} {:>9.2}", l.device, l.items, l.p50_ms, l.p95_ms);
     }
+    if !r.loaders.is_empty() {
+        println!("\n{:<8} {:>10} {:>8} {:>9} {:>12}", "loader", "rows", "MB", "seconds", "rows/s");
+        for l in &r.loaders {
+            println!("{:<8} {:>10} {:>8.1} {:>9.2} {:>12.0}", l.format, l.rows, l.megabytes, l.seconds, l.rows_per_second);
+        }
+    }
     for s in &r.skipped {
         println!("skipped: {s}");
     }
@@ -260,6 +319,7 @@ mod tests {
             backbones: vec![Backbone::Stamp, Backbone::Gru4Rec],
             methods: vec![Method::FpSimple, Method::FpAdaMetric],
             devices: vec![DeviceName::Flex],
+            load_rows: 1000,
             json: String::new(),
         };
         let mut lines = Vec::new();
@@ -271,7 +331,10 @@ mod tests {
         assert!(r.training.iter().filter(|t| t.method == "FP-Simple").all(|t| t.over_fp_simple.is_none()));
         assert_eq!(r.recommend.iter().map(|l| l.items).collect::<Vec<_>>(), vec![30, 200]);
         assert!(r.recommend.iter().all(|l| l.p50_ms <= l.p95_ms));
-        assert!(r.machine.cores >= 1 && lines.len() == 6 && r.dim == 16);
+        assert!(r.machine.cores >= 1 && lines.len() == 8 && r.dim == 16);
+        // Both loaders read every generated row.
+        assert_eq!(r.loaders.iter().map(|l| (l.format.as_str(), l.rows)).collect::<Vec<_>>(), vec![("udata", 1000), ("mssd", 1000)]);
+        assert!(r.loaders.iter().all(|l| l.rows_per_second > 0.0));
         // Bad values are refused before anything runs (nothing reported).
         let mut lines = Vec::new();
         for bad in [Bench { steps: 0, ..args.clone() }, Bench { dim: 0, ..args.clone() }, Bench { catalogs: vec![100, 0], ..args.clone() }] {

@@ -315,6 +315,10 @@ pub struct Bench {
     /// Devices to run on; wgpu rows are skipped, with the reason, when it has no device.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "flex")]
     pub devices: Vec<DeviceName>,
+    /// Rows of the generated files the loaders are timed on (MovieLens u.data, Spotify MSSD);
+    /// 0 skips them.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub load_rows: usize,
     #[arg(long, default_value = "results/bench.json")]
     pub json: String,
 }
