@@ -1,7 +1,8 @@
 //! `?bench=codec`: how long one recommendations answer (two top-10s, eight weights, the map's 300
 //! points) takes to cross `postMessage` as JSON text, as serde-wasm-bindgen's JS objects, and as
-//! those objects with the map's points as one `Float32Array` (`skipwise_protocol::wire`, what the
-//! page and worker use since it measured fastest). Each
+//! JSON text with the map's points as one `Float32Array` (`skipwise_protocol::wire`, what the page
+//! and worker use: serde-wasm-bindgen, fast here on the main thread, took 300–730 ms per answer in
+//! the training worker). Each
 //! variant does its encode, a real structured-clone hop through a `MessageChannel` (what a
 //! worker's `postMessage` does) and its decode, `ROUNDS` times; the figures go to
 //! `#codec-bench`, where a browser test reads and prints them.
@@ -20,7 +21,7 @@ const ROUNDS: usize = 500;
 enum Codec {
     Json,
     Objects,
-    ObjectsWithTypedPoints,
+    JsonWithTypedPoints,
 }
 
 impl Codec {
@@ -28,7 +29,7 @@ impl Codec {
         match self {
             Codec::Json => "JSON text",
             Codec::Objects => "serde-wasm-bindgen",
-            Codec::ObjectsWithTypedPoints => "serde-wasm-bindgen + Float32Array points",
+            Codec::JsonWithTypedPoints => "JSON text + Float32Array points",
         }
     }
 }
@@ -58,7 +59,7 @@ fn encode(codec: Codec, msg: Response) -> Result<JsValue, String> {
     match codec {
         Codec::Json => skipwise_protocol::encode(1, &msg).map(JsValue::from),
         Codec::Objects => serde_wasm_bindgen::to_value(&Envelope { id: 1, body: msg }).map_err(js),
-        Codec::ObjectsWithTypedPoints => skipwise_protocol::wire::to_js(1, msg),
+        Codec::JsonWithTypedPoints => skipwise_protocol::wire::to_js(1, msg),
     }
 }
 
@@ -66,7 +67,7 @@ fn decode(codec: Codec, value: JsValue) -> Result<Envelope<Response>, String> {
     match codec {
         Codec::Json => skipwise_protocol::decode(&value.as_string().ok_or("not text")?),
         Codec::Objects => serde_wasm_bindgen::from_value(value).map_err(js),
-        Codec::ObjectsWithTypedPoints => skipwise_protocol::wire::from_js(value),
+        Codec::JsonWithTypedPoints => skipwise_protocol::wire::from_js(value),
     }
 }
 
@@ -108,7 +109,7 @@ pub async fn run() -> Result<String, String> {
     let channel = MessageChannel::new().map_err(js)?;
     let json_bytes = skipwise_protocol::encode(1, &sample())?.len();
     let mut lines = vec![format!("one answer: {json_bytes} bytes as JSON; {ROUNDS} rounds each (encode, MessageChannel hop, decode)")];
-    for codec in [Codec::Json, Codec::Objects, Codec::ObjectsWithTypedPoints] {
+    for codec in [Codec::Json, Codec::Objects, Codec::JsonWithTypedPoints] {
         let t = measure(codec, &channel).await?;
         let p = |q: f64| t[((t.len() - 1) as f64 * q).round() as usize];
         // The page's clock is coarsened to 0.1 ms: the mean over all rounds resolves finer.

@@ -11,6 +11,7 @@ use skipwise_page_logic::conversation::{Answer, Pending};
 use skipwise_page_logic::lists::rows;
 use skipwise_page_logic::timeline::label_text;
 use skipwise_protocol::{BackendKind, Catalog as Kind, Envelope, Labels, Play, Ranked, Recommendations, Request, Response, warm_key};
+use skipwise_protocol::history::{LearntWeights, fingerprint};
 
 /// A worker that dies on the CPU is restarted (and relearns the history) at most this many times
 /// in a row; a fault that comes back every time then stops with the reason instead of looping.
@@ -79,7 +80,7 @@ fn died(ctx: Ctx, allow_gpu: bool, why: String) {
 }
 
 fn on_response(ctx: Ctx, allow_gpu: bool, init: &Request, Envelope { id, body }: Envelope<Response>) {
-    let final_answer = matches!(body, Response::Ready { .. } | Response::TrainDone { .. } | Response::Recommendations(_) | Response::Error { .. });
+    let final_answer = matches!(body, Response::Ready { .. } | Response::TrainDone { .. } | Response::Recommendations(_) | Response::Snapshot { .. } | Response::Error { .. });
     let answer = ctx.conversation.try_update_value(|c| if final_answer { c.answer(id) } else { c.progress(id) }).unwrap_or(Answer::Stale);
     // Only the current worker's messages reach here (a replaced worker's handlers go with it), so
     // what is about the worker itself always counts: its backend, the end of a training run (the
@@ -113,11 +114,20 @@ fn on_response(ctx: Ctx, allow_gpu: bool, init: &Request, Envelope { id, body }:
             }
         }
         Response::WarmWeights { catalog, warm_steps, weights } => on_warm_weights(ctx, catalog, warm_steps, weights),
-        Response::WarmLoaded { .. } => ctx.warm_source.set(match ctx.warm_shipped.get_value() {
-            Some(Ok(())) => "Warm start: shipped with the page (made by `skipwise warm-weights`), cached in this browser, no training needed.".into(),
-            Some(Err(e)) => format!("Warm start: shipped with the page (made by `skipwise warm-weights`), no training needed; it could not be cached ({e})."),
-            None => "Warm start: loaded from this browser's cache (IndexedDB), no training needed.".into(),
+        Response::WarmLoaded { .. } => ctx.warm_source.set(match ctx.warm_origin.get_value() {
+            WarmOrigin::Shipped(Ok(())) => "Warm start: shipped with the page (made by `skipwise warm-weights`), cached in this browser, no training needed.".into(),
+            WarmOrigin::Shipped(Err(e)) => format!("Warm start: shipped with the page (made by `skipwise warm-weights`), no training needed; it could not be cached ({e})."),
+            WarmOrigin::Cache => "Warm start: loaded from this browser's cache (IndexedDB), no training needed.".into(),
+            WarmOrigin::Learnt { events, of } => format!(
+                "Warm start: loaded from this browser's cache (IndexedDB), the models as they were after {events} of your {of} plays; {} relearnt.",
+                match of - events { 0 => "no play".to_string(), 1 => "the 1 since".to_string(), n => format!("the {n} since") }
+            ),
         }),
+        Response::Snapshot { events, weights } => {
+            if answer == Answer::Done(Pending::Snapshot) {
+                on_snapshot(ctx, events, weights);
+            }
+        }
         Response::Warning { message } => ctx.status.set(message),
         Response::Error { message } => on_error(ctx, answer, message),
         Response::DeviceFailed { message } | Response::Panic { message } => died(ctx, allow_gpu, message),
@@ -164,6 +174,20 @@ pub fn start_models(ctx: Ctx) {
     ctx.progress.set(Some(("Looking for cached weights".into(), 0, warm_steps + plays.len() as u32)));
     spawn_local(async move {
         let key = warm_key(kind, seed, warm_steps);
+        // The weights as they were after most of this history, if this browser kept them: a
+        // reload then relearns only the plays since.
+        let learnt = match crate::cache::get(&learnt_key(kind, seed, warm_steps)).await {
+            Ok(Some(text)) => serde_json::from_str::<LearntWeights>(&text).ok().and_then(|l| l.covers(&plays).map(|n| (n, l.weights))),
+            _ => None,
+        };
+        if let Some((events, weights)) = learnt {
+            if ctx.conversation.with_value(|c| c.epoch()) == epoch {
+                ctx.warm_origin.set_value(WarmOrigin::Learnt { events, of: plays.len() as u32 });
+                let skip_secs = ctx.skip_secs.get_untracked();
+                send(ctx, Pending::Start, Request::Start { catalog: kind, skip_secs, seed, warm_steps, history: plays, warm: Some(weights), trained: events });
+            }
+            return;
+        }
         let cached = match crate::cache::get(&key).await {
             Ok(w) => w,
             Err(e) => {
@@ -183,16 +207,50 @@ pub fn start_models(ctx: Ctx) {
             Some(text) => Some(crate::cache::put(&key, text).await),
             None => None,
         };
-        ctx.warm_shipped.set_value(stored);
+        ctx.warm_origin.set_value(stored.map_or(WarmOrigin::Cache, WarmOrigin::Shipped));
         let warm = cached.or(shipped);
         // The visitor may have switched catalogs, reset or imported while the cache answered.
         if ctx.conversation.with_value(|c| c.epoch()) == epoch {
             let skip_secs = ctx.skip_secs.get_untracked();
-            send(ctx, Pending::Start, Request::Start { catalog: kind, skip_secs, seed, warm_steps, history: plays, warm });
+            send(ctx, Pending::Start, Request::Start { catalog: kind, skip_secs, seed, warm_steps, history: plays, warm, trained: 0 });
         }
     });
 }
 
+
+/// Where the weights of the last Start came from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum WarmOrigin {
+    /// This browser's cache of the warm start (or none: trained afresh).
+    #[default]
+    Cache,
+    /// The page's shipped file, and whether caching it in this browser worked.
+    Shipped(Result<(), String>),
+    /// A snapshot learnt from the first `events` of the history's `of` plays.
+    Learnt { events: u32, of: u32 },
+}
+
+/// Every this many plays the page keeps both models' weights (a `Snapshot`), so that a reload
+/// relearns fewer plays than this instead of the whole history.
+pub const SNAPSHOT_EVERY: u32 = 10;
+
+/// Cache key of the weights learnt from a history (see [`LearntWeights`]).
+pub fn learnt_key(kind: Kind, seed: u64, warm_steps: u32) -> String {
+    format!("{}-learnt", warm_key(kind, seed, warm_steps))
+}
+
+fn on_snapshot(ctx: Ctx, events: u32, weights: String) {
+    let plays = ctx.timeline.with_untracked(|t| t.plays());
+    let Some(learnt) = plays.get(..events as usize).map(|p| LearntWeights { events, fingerprint: fingerprint(p), weights }) else {
+        return;
+    };
+    let key = learnt_key(ctx.kind.get_untracked(), ctx.seed.get_untracked(), ctx.warm_steps());
+    spawn_local(async move {
+        let text = serde_json::to_string(&learnt).unwrap_or_default();
+        // Only a slower reload is at stake: a failure is not worth a warning.
+        let _ = crate::cache::put(&key, &text).await;
+    });
+}
 
 fn on_warm_weights(ctx: Ctx, catalog: Kind, warm_steps: u32, weights: String) {
     ctx.warm_source.set(format!("Warm start: trained just now ({warm_steps} steps on simulated listeners), cached in this browser."));
@@ -222,6 +280,9 @@ fn on_recommendations(ctx: Ctx, what: Pending, r: Recommendations) {
     ctx.worker_ms.set(r.millis);
     match (what, r.labels) {
         (Pending::Observe { seq, sent_at }, Labels::Play(fp)) => {
+            if r.events > 0 && r.events % SNAPSHOT_EVERY == 0 {
+                send(ctx, Pending::Snapshot, Request::Snapshot);
+            }
             let ms = now_ms() - sent_at;
             ctx.latency.set(Some(ms));
             ctx.latencies.update(|l| l.push(ms));

@@ -80,9 +80,8 @@ pub struct Ctx {
     pub alert: RwSignal<String>,
     /// Where the models' warm start came from this time ("trained …" or "loaded …").
     pub warm_source: RwSignal<String>,
-    /// Whether the weights the last Start sent came from the page's shipped files
-    /// (`warm/<key>.json`) rather than this browser's cache, and if so whether caching them worked.
-    pub(crate) warm_shipped: StoredValue<Option<Result<(), String>>>,
+    /// Where the weights the last Start sent came from.
+    pub(crate) warm_origin: StoredValue<crate::conversation::WarmOrigin>,
     /// This page load's first paint and first recommendation lists, ms after navigation began.
     pub first_visit: RwSignal<Option<(Option<f64>, f64)>>,
     pub kept_aside: RwSignal<Vec<KeptAside>>,
@@ -161,7 +160,7 @@ impl Ctx {
             message: RwSignal::new(String::new()),
             alert: RwSignal::new(String::new()),
             warm_source: RwSignal::new(String::new()),
-            warm_shipped: StoredValue::new(None),
+            warm_origin: StoredValue::new(Default::default()),
             first_visit: RwSignal::new(None),
             kept_aside: RwSignal::new(Vec::new()),
             confirm_reset: RwSignal::new(false),

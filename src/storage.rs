@@ -175,8 +175,10 @@ pub fn reset(ctx: Ctx, new_seed: bool) {
         if new_seed { " with a new seed" } else { "" }
     ));
     spawn_local(async move {
-        if let Err(e) = crate::cache::delete(&warm_key(kind, old_seed, warm_steps)).await {
-            ctx.warn(format!("The cached weights could not be cleared ({e})."));
+        for key in [warm_key(kind, old_seed, warm_steps), crate::conversation::learnt_key(kind, old_seed, warm_steps)] {
+            if let Err(e) = crate::cache::delete(&key).await {
+                ctx.warn(format!("The cached weights could not be cleared ({e})."));
+            }
         }
         start_models(ctx);
     });

@@ -19,6 +19,8 @@ pub enum Pending {
     Train,
     /// Pick a backend.
     Init,
+    /// Both models' weights, for the page's history snapshot.
+    Snapshot,
 }
 
 #[derive(Debug, Default)]

@@ -33,6 +33,45 @@ pub struct Saved {
     pub warm: Option<String>,
 }
 
+/// Both models' weights after the first `events` plays of a history (the worker's `Snapshot`),
+/// cached by the page so that a reload relearns only the plays since, not the whole history.
+/// `fingerprint` is [`fingerprint`] of those plays: weights learnt from another history (an
+/// import, a reset, plays dropped at the cap) do not match and are not used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LearntWeights {
+    pub events: u32,
+    pub fingerprint: u64,
+    /// Opaque text for `Request::Start::warm`.
+    pub weights: String,
+}
+
+impl LearntWeights {
+    /// How many of `plays` these weights have learnt, if they were learnt from `plays`' start.
+    pub fn covers(&self, plays: &[Play]) -> Option<u32> {
+        let n = self.events as usize;
+        (n > 0 && n <= plays.len() && fingerprint(&plays[..n]) == self.fingerprint).then_some(self.events)
+    }
+}
+
+/// FNV-1a over every field of every play, in order.
+pub fn fingerprint(plays: &[Play]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for p in plays {
+        eat(&p.item.to_le_bytes());
+        for v in [p.played_secs, p.duration_secs, p.skip_secs] {
+            eat(&v.to_bits().to_le_bytes());
+        }
+        eat(&[p.liked as u8]);
+    }
+    h
+}
+
 /// What every version has in common: read first, so that the version decides the rest.
 #[derive(Deserialize)]
 struct Header {
@@ -219,5 +258,20 @@ mod tests {
         .expect("catalog");
         let saved = Saved::new(Kind::Music, 10.0, vec![play(1, 1.0, 100.0), play(9, 1.0, 100.0)]);
         assert_eq!(saved.check_items(&catalog).unwrap_err(), "plays[1].item: 9 is not in the music catalog (1 items)");
+    }
+
+    #[test]
+    fn learnt_weights_cover_only_the_history_they_were_learnt_from() {
+        let play = |item: u64, secs: f32| Play { item, played_secs: secs, duration_secs: 200.0, skip_secs: 10.0, liked: false };
+        let plays: Vec<Play> = (1..=12).map(|i| play(i, 3.0 * i as f32)).collect();
+        let w = LearntWeights { events: 10, fingerprint: fingerprint(&plays[..10]), weights: String::new() };
+        assert_eq!(w.covers(&plays), Some(10));
+        assert_eq!(w.covers(&plays[..10]), Some(10));
+        assert_eq!(w.covers(&plays[..9]), None, "fewer plays than learnt: a reset or another history");
+        let mut changed = plays.clone();
+        changed[4].played_secs += 1.0;
+        assert_eq!(w.covers(&changed), None, "another play at the same place");
+        assert_eq!(w.covers(&plays[1..]), None, "the oldest play dropped");
+        assert_eq!(LearntWeights { events: 0, ..w.clone() }.covers(&plays), None);
     }
 }

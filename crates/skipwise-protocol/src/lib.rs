@@ -242,12 +242,25 @@ pub enum Request {
     /// reload or an import) and answer with `Recommendations`.
     /// `seed` seeds both models' initial weights and their simulated listeners (the page's
     /// "Reset with a new seed" changes it).
-    Start { catalog: Catalog, skip_secs: f32, seed: u64, warm_steps: u32, history: Vec<Play>, warm: Option<String> },
+    /// `trained`: how many plays at the start of `history` `warm` has learnt already (weights
+    /// from a `Snapshot`): they are recorded, not trained on again.
+    Start {
+        catalog: Catalog,
+        skip_secs: f32,
+        seed: u64,
+        warm_steps: u32,
+        history: Vec<Play>,
+        warm: Option<String>,
+        #[serde(default)]
+        trained: u32,
+    },
     /// `steps` more training steps on simulated sessions, reporting the loss after each.
     Train { steps: u32 },
     /// A finished play: label it with the FP rule (at the play's own threshold), update both
     /// models, answer with `Recommendations`.
     Observe { play: Play },
+    /// Both models' weights now, answered with `Snapshot`.
+    Snapshot,
 }
 
 /// Worker → page.
@@ -268,6 +281,8 @@ pub enum Response {
     WarmWeights { catalog: Catalog, warm_steps: u32, weights: String },
     /// `Start::warm` was used: no warm-start training this time.
     WarmLoaded { catalog: Catalog },
+    /// Both models' weights (opaque text for `Start::warm`) after they learnt `events` plays.
+    Snapshot { events: u32, weights: String },
     /// Something went wrong but the request goes on (e.g. cached weights that no longer fit).
     Warning { message: String },
     /// The request failed; this is its answer (the page stops waiting for it).

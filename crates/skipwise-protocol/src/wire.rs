@@ -1,12 +1,12 @@
-//! The messages as they cross `postMessage` (feature `wire`): JS objects made by
-//! serde-wasm-bindgen, with the embedding map's points, the one large numeric array, moved into a
-//! `Float32Array` beside them: `{ m: <the envelope>, p: Float32Array }`.
+//! The messages as they cross `postMessage` (feature `wire`): the envelope as JSON text, with the
+//! embedding map's points, the one large numeric array, moved into a `Float32Array` beside it:
+//! `{ m: <JSON text>, p: Float32Array }`.
 //!
-//! Measured in headless Chromium on the CPU path (`?bench=codec`, `tests/e2e/bench.test.mjs`), one
-//! recommendations answer (7.9 kB as JSON) through encode, a `MessageChannel` hop and decode, mean
-//! over 500 rounds in three runs: JSON text 0.35–0.53 ms (p95 0.6–2.0), serde-wasm-bindgen objects
-//! 0.44–0.66 ms (p95 1.1–2.8), objects with the points as a `Float32Array` 0.12–0.29 ms (p95
-//! 0.2–0.5). The last is what the page and worker use.
+//! The envelope used to be JS objects made by serde-wasm-bindgen, which the page's codec bench
+//! (`?bench=codec`, on the main thread) measured at under a millisecond. In the training worker
+//! the same call took 300–730 ms for one 9.4 kB recommendations answer, against under 1 ms for
+//! serde_json (measured in headless Chromium on the CPU path, 2026-12-01): most of a click's wait
+//! for its new list. JSON text costs the same everywhere.
 
 use crate::{Envelope, Request, Response};
 use js_sys::{Float32Array, Object, Reflect};
@@ -54,8 +54,8 @@ fn js(e: impl std::fmt::Debug) -> String {
 pub fn to_js<T: Serialize + Points>(id: u64, mut body: T) -> Result<JsValue, String> {
     let points = body.take_points();
     let out = Object::new();
-    let m = serde_wasm_bindgen::to_value(&Envelope { id, body }).map_err(|e| format!("cannot encode a message: {e}"))?;
-    Reflect::set(&out, &"m".into(), &m).map_err(js)?;
+    let m = serde_json::to_string(&Envelope { id, body }).map_err(|e| format!("cannot encode a message: {e}"))?;
+    Reflect::set(&out, &"m".into(), &JsValue::from_str(&m)).map_err(js)?;
     Reflect::set(&out, &"p".into(), &Float32Array::from(&points[..])).map_err(js)?;
     Ok(out.into())
 }
@@ -63,7 +63,8 @@ pub fn to_js<T: Serialize + Points>(id: u64, mut body: T) -> Result<JsValue, Str
 /// A posted value back as a message; anything else is an error that says what it was.
 pub fn from_js<T: DeserializeOwned + Points>(value: JsValue) -> Result<Envelope<T>, String> {
     let m = Reflect::get(&value, &"m".into()).map_err(js)?;
-    let mut envelope: Envelope<T> = serde_wasm_bindgen::from_value(m).map_err(|e| format!("unreadable message: {e}"))?;
+    let text = m.as_string().ok_or_else(|| format!("unreadable message: not text but {m:?}"))?;
+    let mut envelope: Envelope<T> = serde_json::from_str(&text).map_err(|e| format!("unreadable message: {e}"))?;
     let points = Reflect::get(&value, &"p".into()).map_err(js)?;
     if let Some(p) = points.dyn_ref::<Float32Array>() {
         envelope.body.put_points(p.to_vec());

@@ -236,6 +236,14 @@ impl Player {
         serde_json::to_string(&[fp_aware, vanilla]).unwrap_or_default()
     }
 
+    /// Records a play that the loaded weights have learnt already (a reload from a snapshot):
+    /// the session knows it, no model trains on it again. Returns its label (`true` = FP).
+    pub fn recall(&mut self, play: &Play) -> skipwise_core::Result<bool> {
+        let fp = self.record(play)?;
+        self.events += 1;
+        Ok(fp)
+    }
+
     /// The page's warm start, natively: `steps` replay steps of each model on the catalog's
     /// simulated listeners (in the worker, `Request::Start` runs the same steps between messages).
     pub fn warm_start_sync(&mut self, steps: usize) -> skipwise_core::Result<()> {

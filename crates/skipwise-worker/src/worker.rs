@@ -128,7 +128,7 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             post(Response::Ready { backend: info });
             Ok(())
         }
-        Request::Start { catalog, skip_secs, seed, warm_steps, history, warm } => {
+        Request::Start { catalog, skip_secs, seed, warm_steps, history, warm, trained } => {
             let t0 = now();
             let device = state.borrow().device.clone().ok_or("no backend yet: send Init first".to_string())?;
             let mut player = Player::new(catalog, skip_secs, seed, &device).map_err(|e| e.to_string())?;
@@ -145,7 +145,9 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
                 None => false,
             };
             let steps = if loaded { 0 } else { warm_steps };
-            let total = steps + history.len() as u32;
+            // Plays the loaded weights have learnt already: recorded, not trained on again.
+            let recalled = if loaded { (trained as usize).min(history.len()) } else { 0 };
+            let total = steps + (history.len() - recalled) as u32;
             if loaded {
                 post(Response::WarmLoaded { catalog });
             }
@@ -158,7 +160,10 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
                 post(Response::WarmWeights { catalog, warm_steps, weights });
             }
             let mut labels = Vec::with_capacity(history.len());
-            for (i, play) in history.iter().enumerate() {
+            for play in &history[..recalled] {
+                labels.push(player.recall(play).map_err(|e| e.to_string())?);
+            }
+            for (i, play) in history[recalled..].iter().enumerate() {
                 post(Response::Progress { what: "Learning your history".into(), done: steps + i as u32, total });
                 labels.push(learn(&mut player, play, on_gpu).await?);
             }
@@ -183,6 +188,14 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             state.borrow_mut().player = Some(player);
             result?;
             post(Response::TrainDone { steps, millis: now() - t0 });
+            Ok(())
+        }
+        Request::Snapshot => {
+            let player = state.borrow_mut().player.take().ok_or("the models are not built yet".to_string())?;
+            let weights = async { Ok::<_, String>(Player::warm_text(&read_weights(&player.fp_aware).await?, &read_weights(&player.vanilla).await?)) }.await;
+            let events = player.events;
+            state.borrow_mut().player = Some(player);
+            post(Response::Snapshot { events, weights: weights? });
             Ok(())
         }
         Request::Observe { play } => {
