@@ -15,11 +15,14 @@ pub async fn load(kind: Kind) -> Result<Catalog, String> {
     serde_json::from_str(&text).map_err(|e| fail(e.to_string()))
 }
 
-/// The shipped warm start under `key` (see `skipwise_protocol::warm_key`), if the page has one:
-/// only the default seed's exist, so any other seed (or a missing file) trains in the page.
-/// The worker checks the weights' shapes before it uses them.
-pub async fn shipped_warm(key: &str) -> Option<String> {
-    fetch_text(&format!("warm/{key}.json")).await.ok()
+/// The shipped warm start of `kind`, if the page has one: only the default seed's and warm-start
+/// length's are shipped (asking for others would only log 404s), so any other seed trains in the
+/// page. The worker checks the weights' shapes before it uses them.
+pub async fn shipped_warm(kind: Kind, seed: u64, warm_steps: u32) -> Option<String> {
+    if seed != skipwise_protocol::DEFAULT_SEED || warm_steps != skipwise_protocol::WARM_STEPS {
+        return None;
+    }
+    fetch_text(&format!("warm/{}.json", skipwise_protocol::warm_key(kind, seed, warm_steps))).await.ok()
 }
 
 /// The body of `url` (relative to the page) as text; an error for anything but HTTP 2xx.

@@ -199,7 +199,7 @@ pub fn start_models(ctx: Ctx) {
         // of 150 steps in the browser.
         let shipped = match cached {
             Some(_) => None,
-            None => crate::catalog::shipped_warm(&key).await,
+            None => crate::catalog::shipped_warm(kind, seed, warm_steps).await,
         };
         // Cached like weights trained here, so that a reload and Export find them; a few ms of
         // IndexedDB before the first list, once.

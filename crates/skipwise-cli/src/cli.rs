@@ -40,6 +40,12 @@ pub enum Command {
     /// Trains one method on your log (the paper's protocol: sessions by start time, 80/10/10,
     /// positive-only targets) and writes model.json and run.json to --out.
     Train(Train),
+    /// A model file on a log's test sessions (the same protocol as `train`: the last 10 % of
+    /// sessions by start time): HR/MRR/NDCG and FP@K at 5, 10, 20, 50 and 100.
+    Eval(Eval),
+    /// Several methods × seeds on your log and one split (as `train`): mean ± sd of every metric
+    /// in one table, JSON, and with --plot an SVG bar chart.
+    Compare(Compare),
     /// Measures training throughput of every backbone × objective, recommendation latency and
     /// the FP-AdaMetric step's cost; prints one table and writes JSON (with the machine).
     Bench(Bench),
@@ -233,8 +239,9 @@ impl From<Skip> for SkipFlag {
     }
 }
 
-#[derive(Args, Debug)]
-pub struct Train {
+/// Which log to read and how its plays become sessions and FPs (`train`, `compare`).
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
     /// The log to learn from.
     #[arg(long)]
     pub data: String,
@@ -259,12 +266,16 @@ pub struct Train {
     /// A session ends after this long without a click (when the log has no session ids), s.
     #[arg(long, default_value_t = 1800.0)]
     pub gap_secs: f64,
+}
+
+/// The model and its training (`train`, `compare`).
+#[derive(Args, Debug, Clone)]
+pub struct FitArgs {
     #[arg(long, default_value = "gru4rec", value_parser = backbone)]
     pub backbone: Backbone,
-    #[arg(long, default_value = "fp-adametric", value_parser = method)]
-    pub method: Method,
     #[arg(long, default_value_t = 20)]
     pub epochs: usize,
+    /// Stop after this many epochs without a better validation MRR@20.
     #[arg(long, default_value_t = 3)]
     pub patience: usize,
     #[arg(long, default_value_t = 256)]
@@ -275,17 +286,60 @@ pub struct Train {
     pub hidden: usize,
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
+    /// λ, the weight of the metric term.
     #[arg(long, default_value_t = 0.5)]
     pub lambda: f32,
+    /// m, the hinge margin.
     #[arg(long, default_value_t = 1.0)]
     pub margin: f32,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
     #[arg(long, value_enum, default_value = "flex")]
     pub device: DeviceName,
+}
+
+#[derive(Args, Debug)]
+pub struct Train {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub fit: FitArgs,
+    #[arg(long, default_value = "fp-adametric", value_parser = method)]
+    pub method: Method,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     /// Where model.json and run.json go.
     #[arg(long, default_value = "results/train")]
     pub out: String,
+}
+
+#[derive(Args, Debug)]
+pub struct Eval {
+    /// A model file `train` wrote (its model.json).
+    #[arg(long)]
+    pub model: String,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub device: DeviceName,
+    /// Also write the metrics as JSON here.
+    #[arg(long)]
+    pub json: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct Compare {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub fit: FitArgs,
+    #[arg(long, value_delimiter = ',', default_value = "vanilla,fp-simple,fp-metric,fp-adametric", value_parser = method)]
+    pub methods: Vec<Method>,
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    pub seeds: Vec<u64>,
+    #[arg(long, default_value = "results/compare.json")]
+    pub json: String,
+    /// Also draw the table as grouped bars with ± sd (SVG).
+    #[arg(long)]
+    pub plot: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

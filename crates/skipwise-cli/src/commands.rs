@@ -120,44 +120,28 @@ pub fn sim_table(args: &SimTable) -> Result<(), String> {
             }
         }
     }
-    let mut results = Vec::new();
-    println!(
-        "\nSimulator, {} at {:.0} % FPs, d = {dim}, {} seeds ({:?}), ≤ {epochs} epochs with early stopping, test = positive-only targets",
+    let title = format!(
+        "Simulator, {} at {:.0} % FPs, d = {dim}, {} seeds ({:?}), ≤ {epochs} epochs with early stopping, test = positive-only targets",
         backbone.name(),
         fp_share * 100.0,
         seeds.len(),
         seeds,
     );
-    print!("{:<34}", "method");
-    for k in TABLE_KEYS {
-        print!(" {:>15}", k);
-    }
-    println!();
-    for (i, (_, _, name)) in rows.iter().enumerate() {
-        let mut metrics = BTreeMap::new();
-        let mut sd = BTreeMap::new();
-        let keys: Vec<String> = per_row[i].first().map(|r| r.values.keys().cloned().collect()).unwrap_or_default();
-        for key in keys {
-            let vals: Vec<f64> = per_row[i].iter().map(|r| r.get(&key)).collect();
-            let (m, s) = mean_sd(&vals);
-            metrics.insert(key.clone(), m);
-            sd.insert(key, s);
-        }
-        print!("{name:<34}");
-        for k in TABLE_KEYS {
-            print!(" {:>7.4}±{:<7.4}", metrics.get(k).unwrap_or(&f64::NAN), sd.get(k).unwrap_or(&f64::NAN));
-        }
-        println!();
-        results.push(MethodResult {
-            method: name.clone(),
+    let rows: Vec<crate::table::Row> = rows.iter().enumerate().map(|(i, (_, _, name))| crate::table::summarize(name, &per_row[i])).collect();
+    crate::table::print(&title, &rows);
+    let results: Vec<MethodResult> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| MethodResult {
+            method: row.method,
             backbone: backbone.name().to_string(),
-            metrics,
-            sd,
-            per_seed: per_row[i].iter().map(|r| r.values.clone()).collect(),
+            metrics: row.metrics,
+            sd: row.sd,
+            per_seed: row.per_seed,
             fp_weights: weights[i].clone(),
             hinge: hinges[i].clone(),
-        });
-    }
+        })
+        .collect();
     println!("({:.0} s in all)", started.elapsed().as_secs_f64());
     write_json(json_path, &results)
 }

@@ -3,6 +3,10 @@
 mod bench;
 mod cli;
 mod commands;
+mod compare;
+mod eval;
+mod progress;
+mod table;
 mod ml100k;
 mod train;
 mod warm;
@@ -55,6 +59,8 @@ fn main() {
         Command::WarmWeights(a) => warm::warm_weights(a),
         Command::Bench(a) => bench::bench(a),
         Command::Train(a) => train::train(a),
+        Command::Compare(a) => compare::compare(a),
+        Command::Eval(a) => eval::eval(a),
     };
     if let Err(e) = result {
         eprintln!("skipwise: {e}");

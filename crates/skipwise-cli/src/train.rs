@@ -3,15 +3,17 @@
 //! model file (the config, the item ids and the weights as JSON, read back by `eval` and meant
 //! for the page's Lab).
 
-use crate::cli::Train;
+use crate::cli::{DataArgs, FitArgs, Train};
 use crate::commands::{TABLE_KEYS, device, write_json};
+use crate::progress::Epochs;
 use serde::Serialize;
-use skipwise_core::data::{Dataset, FpRule, split_chronological};
+use skipwise_core::burn::tensor::Device;
+use skipwise_core::data::{Dataset, FpRule, Split, split_chronological};
 use skipwise_core::loaders::{self, Format, Options};
 use skipwise_core::metrics::Report;
 use skipwise_core::model::ModelConfig;
-use skipwise_core::objective::ObjectiveConfig;
-use skipwise_core::train::{EpochLog, TrainConfig, Trainer};
+use skipwise_core::objective::{Method, ObjectiveConfig};
+use skipwise_core::train::{EpochLog, FitReport, TrainConfig, Trainer};
 use skipwise_core::weights::{self, Weights};
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -67,12 +69,19 @@ pub fn load(path: &str, format: Option<Format>, options: &Options) -> Result<(lo
     Ok((loaded, format))
 }
 
-pub fn train(args: &Train) -> Result<(), String> {
-    let started = Instant::now();
+/// A log read and cut as the paper's protocol wants: sessions, then 80/10/10 by start time.
+pub struct Prepared {
+    pub loaded: loaders::Loaded,
+    pub format: Format,
+    pub data: Dataset,
+    pub split: Split,
+}
+
+pub fn prepare(args: &DataArgs) -> Result<Prepared, String> {
     let options = Options { skip_flag: args.skip_flag.into(), columns: args.columns.clone(), max_play_secs: args.max_play_secs };
     let (loaded, format) = load(&args.data, args.format, &options)?;
     let rule = FpRule { skip_secs: args.skip_secs, rating_max: args.rating_max, ..FpRule::default() };
-    let data = Dataset::from_events(&loaded.events, &rule, args.gap_secs, 2).map_err(|e| e.to_string())?;
+    let data = Dataset::from_events(&loaded.events, &rule, args.gap_secs, 2).map_err(|e| format!("{}: {e}", args.data))?;
     let split = split_chronological(&data.sessions, 0.8, 0.1);
     eprintln!(
         "{} sessions ({} train, {} valid, {} test), {} items, FP share {:.2}",
@@ -83,47 +92,62 @@ pub fn train(args: &Train) -> Result<(), String> {
         data.items.len(),
         data.fp_share()
     );
-    let config = TrainConfig {
+    Ok(Prepared { loaded, format, data, split })
+}
+
+pub fn config(args: &FitArgs, method: Method, seed: u64) -> TrainConfig {
+    TrainConfig {
         model: ModelConfig { backbone: args.backbone, dim: args.dim, hidden: args.hidden, ..ModelConfig::default() },
-        objective: ObjectiveConfig { method: args.method, lambda: args.lambda, margin: args.margin, ..ObjectiveConfig::default() },
+        objective: ObjectiveConfig { method, lambda: args.lambda, margin: args.margin, ..ObjectiveConfig::default() },
         epochs: args.epochs,
         batch_size: args.batch,
         lr: args.lr,
-        seed: args.seed,
+        seed,
         patience: args.patience,
         ..TrainConfig::default()
-    };
-    let mut trainer = Trainer::new(config.clone(), data.n_rows(), &device(args.device)?).map_err(|e| e.to_string())?;
-    let fit = trainer
-        .fit(&split.train, &split.valid, &mut |log| {
-            let valid = log.valid.as_ref().map_or(String::new(), |r| format!(", valid MRR@20 {:.4} HR@20 {:.4}", r.get("MRR@20"), r.get("HR@20")));
-            eprintln!("epoch {:>3}: loss {:.4} (nll {:.4}, metric {:.4}){valid}", log.epoch, log.loss, log.nll, log.metric);
-        })
-        .map_err(|e| e.to_string())?;
-    let test = trainer.evaluate_sessions(&split.test, args.method.keeps_fps_in_input()).map_err(|e| e.to_string())?;
-    println!("{} {} on {}: best epoch {} of {}", args.method.name(), args.backbone.name(), args.data, fit.best_epoch, fit.epochs.len());
+    }
+}
+
+/// Trains `config` on the prepared split (early stopping on validation) and evaluates the best
+/// model on the test sessions; `label` names the run in its progress bar.
+pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: &str) -> Result<(Trainer, FitReport, Report), String> {
+    let mut trainer = Trainer::new(config.clone(), p.data.n_rows(), device).map_err(|e| e.to_string())?;
+    let bar = Epochs::new(config.epochs, label);
+    let fit = trainer.fit(&p.split.train, &p.split.valid, &mut |log| bar.epoch(log)).map_err(|e| e.to_string())?;
+    bar.finish(&format!("best epoch {} of {}", fit.best_epoch, fit.epochs.len()));
+    let test = trainer.evaluate_sessions(&p.split.test, config.objective.method.keeps_fps_in_input()).map_err(|e| e.to_string())?;
+    Ok((trainer, fit, test))
+}
+
+pub fn train(args: &Train) -> Result<(), String> {
+    let started = Instant::now();
+    let p = prepare(&args.data)?;
+    let config = config(&args.fit, args.method, args.seed);
+    let label = format!("{} {}", args.method.name(), args.fit.backbone.name());
+    let (trainer, fit, test) = fit_and_test(&config, &p, &device(args.fit.device)?, &label)?;
+    println!("{} {} on {}: best epoch {} of {}", args.method.name(), args.fit.backbone.name(), args.data.data, fit.best_epoch, fit.epochs.len());
     for k in TABLE_KEYS {
         println!("  {k:<8} {:.4}", test.get(k));
     }
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out))?;
-    let items = (1..data.n_rows() as u32).filter_map(|r| data.items.external(r)).collect();
+    let items = (1..p.data.n_rows() as u32).filter_map(|r| p.data.items.external(r)).collect();
     let model = ModelFile {
         format: "skipwise-model".into(),
         version: 1,
         config: config.clone(),
         items,
-        names: loaded.names,
+        names: p.loaded.names.clone(),
         weights: weights::read_sync(&trainer.model).map_err(|e| e.to_string())?,
     };
     write_json(&format!("{}/model.json", args.out), &model)?;
     let run = RunFile {
-        data: &args.data,
-        format: format.name(),
-        rows: loaded.events.len(),
-        sessions: data.sessions.len(),
-        items: data.items.len(),
-        fp_share: data.fp_share(),
-        split: [split.train.len(), split.valid.len(), split.test.len()],
+        data: &args.data.data,
+        format: p.format.name(),
+        rows: p.loaded.events.len(),
+        sessions: p.data.sessions.len(),
+        items: p.data.items.len(),
+        fp_share: p.data.fp_share(),
+        split: [p.split.train.len(), p.split.valid.len(), p.split.test.len()],
         config: &config,
         best_epoch: fit.best_epoch,
         epochs: &fit.epochs,
@@ -138,14 +162,19 @@ mod tests {
     use super::*;
     use clap::Parser;
 
+    fn run_path(out: &std::path::Path) -> String {
+        out.join("run.json").to_str().unwrap_or_default().to_string()
+    }
+
     #[test]
     fn trains_on_a_log_it_has_never_seen_and_writes_a_model_file() {
         let dir = std::env::temp_dir().join(format!("skipwise-train-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let data = dir.join("log.tsv");
-        // Last.fm-1K's shape: two listeners, newest first, a few skips (2 s to the next play).
+        // Last.fm-1K's shape: twelve listeners (a session each), newest first, a few skips (2 s to
+        // the next play); the last 10 % of sessions by start time are the test set.
         let mut text = String::new();
-        for (user, start) in [("u1", 1_000_000), ("u2", 2_000_000)] {
+        for (user, start) in (1..=12).map(|u| (format!("u{u}"), 1_000_000 + u * 100_000)) {
             for k in (0..40).rev() {
                 let t = start + k * 200 + if k % 5 == 0 { 198 } else { 0 };
                 let secs = t % 60;
@@ -182,6 +211,32 @@ mod tests {
         let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json")).expect("json");
         assert_eq!(run["format"], "lastfm");
         assert!(run["test"]["values"]["HR@10"].as_f64().is_some_and(|v| (0.0..=1.0).contains(&v)), "{run}");
+        // `eval` of that model file on the same log gives the test metrics `train` reported.
+        let evaluated = out.join("eval.json");
+        let model_path = out.join("model.json");
+        let cli = crate::cli::Cli::try_parse_from([
+            "skipwise",
+            "eval",
+            "--model",
+            model_path.to_str().unwrap_or_default(),
+            "--data",
+            data.to_str().unwrap_or_default(),
+            "--gap-secs",
+            "100000",
+            "--json",
+            evaluated.to_str().unwrap_or_default(),
+        ])
+        .expect("parses");
+        let crate::cli::Command::Eval(args) = cli.command else { panic!("eval") };
+        crate::eval::eval(&args).expect("evaluates");
+        let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&evaluated).expect("eval.json")).expect("json");
+        for k in ["HR@10", "MRR@10", "NDCG@20", "FP@20"] {
+            let (a, b) = (report["values"][k].as_f64().expect("metric"), run["test"]["values"][k].as_f64().expect("metric"));
+            assert!((a - b).abs() < 1e-6, "{k}: eval {a} vs train {b}");
+        }
+        // A file that is not a model is refused with the reason.
+        let err = crate::eval::read_model(run_path(&out).as_str()).err().expect("run.json is not a model");
+        assert!(err.contains("not a Skipwise model file") || err.contains("expected \"skipwise-model\""), "{err}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -1,0 +1,47 @@
+//! Progress of long runs on stderr: an `indicatif` bar over the epochs (loss, validation score,
+//! ETA) when stderr is a terminal, one plain line per epoch when it is not (CI logs, a pipe).
+
+use indicatif::{ProgressBar, ProgressStyle};
+use skipwise_core::train::EpochLog;
+use std::io::IsTerminal;
+
+pub struct Epochs {
+    bar: Option<ProgressBar>,
+    label: String,
+}
+
+impl Epochs {
+    /// A run of at most `total` epochs (early stopping may end it sooner), named `label`.
+    pub fn new(total: usize, label: &str) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total as u64);
+            let style = ProgressStyle::with_template("{prefix:>24} [{bar:30}] epoch {pos}/{len} · {msg} · ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_prefix(label.to_string());
+            bar
+        });
+        Self { bar, label: label.to_string() }
+    }
+
+    pub fn epoch(&self, log: &EpochLog) {
+        let valid = log.valid.as_ref().map_or(String::new(), |r| format!(", valid MRR@20 {:.4} HR@20 {:.4}", r.get("MRR@20"), r.get("HR@20")));
+        let line = format!("loss {:.4} (nll {:.4}, metric {:.4}){valid}", log.loss, log.nll, log.metric);
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(log.epoch as u64);
+                bar.set_message(line);
+            }
+            None => eprintln!("{}: epoch {:>3}: {line}", self.label, log.epoch),
+        }
+    }
+
+    /// Ends the bar (early stopping leaves it short of its length) with `summary`.
+    pub fn finish(&self, summary: &str) {
+        match &self.bar {
+            Some(bar) => bar.finish_with_message(summary.to_string()),
+            None => eprintln!("{}: {summary}", self.label),
+        }
+    }
+}
