@@ -43,6 +43,8 @@ pub enum Command {
     /// A model file on a log's test sessions (the same protocol as `train`: the last 10 % of
     /// sessions by start time): HR/MRR/NDCG and FP@K at 5, 10, 20, 50 and 100.
     Eval(Eval),
+    /// A model file's top-k for a session you type (item ids, `~` before a skip), with scores.
+    Recommend(Recommend),
     /// Several methods × seeds on your log and one split (as `train`): mean ± sd of every metric
     /// in one table, JSON, and with --plot an SVG bar chart.
     Compare(Compare),
@@ -323,6 +325,19 @@ pub struct Eval {
     /// Also write the metrics as JSON here.
     #[arg(long)]
     pub json: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct Recommend {
+    /// A model file `train` wrote (its model.json).
+    #[arg(long)]
+    pub model: String,
+    /// The session so far, oldest first, comma-separated: item numbers, or the names the log gave
+    /// them (Last.fm titles, MSSD track ids); a leading `~` marks a skip (an FP).
+    #[arg(long)]
+    pub session: String,
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
 }
 
 #[derive(Args, Debug)]

@@ -6,6 +6,7 @@ mod commands;
 mod compare;
 mod eval;
 mod progress;
+mod recommend;
 mod table;
 mod ml100k;
 mod train;
@@ -61,6 +62,7 @@ fn main() {
         Command::Train(a) => train::train(a),
         Command::Compare(a) => compare::compare(a),
         Command::Eval(a) => eval::eval(a),
+        Command::Recommend(a) => recommend::recommend(a),
     };
     if let Err(e) = result {
         eprintln!("skipwise: {e}");

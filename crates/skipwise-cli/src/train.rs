@@ -234,6 +234,11 @@ mod tests {
             let (a, b) = (report["values"][k].as_f64().expect("metric"), run["test"]["values"][k].as_f64().expect("metric"));
             assert!((a - b).abs() < 1e-6, "{k}: eval {a} vs train {b}");
         }
+        // `recommend` reads the same model file: a typed session (a title, a skipped item number).
+        let cli = crate::cli::Cli::try_parse_from(["skipwise", "recommend", "--model", model_path.to_str().unwrap_or_default(), "--session", "Artist — Track 1,~2,3", "--top", "3"])
+            .expect("parses");
+        let crate::cli::Command::Recommend(args) = cli.command else { panic!("recommend") };
+        crate::recommend::recommend(&args).expect("recommends");
         // A file that is not a model is refused with the reason.
         let err = crate::eval::read_model(run_path(&out).as_str()).err().expect("run.json is not a model");
         assert!(err.contains("not a Skipwise model file") || err.contains("expected \"skipwise-model\""), "{err}");
