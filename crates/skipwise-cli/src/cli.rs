@@ -43,6 +43,9 @@ pub enum Command {
     /// A model file on a log's test sessions (the same protocol as `train`: the last 10 % of
     /// sessions by start time): HR/MRR/NDCG and FP@K at 5, 10, 20, 50 and 100.
     Eval(Eval),
+    /// Writes the listener simulator's sessions as a CSV, with each play's ground truth (liked),
+    /// for `train`, `eval` and `compare` (`--format csv --columns …`, printed when it is written).
+    Simulate(Simulate),
     /// A model file's top-k for a session you type (item ids, `~` before a skip), with scores.
     Recommend(Recommend),
     /// Several methods × seeds on your log and one split (as `train`): mean ± sd of every metric
@@ -327,6 +330,31 @@ pub struct Eval {
     pub json: Option<String>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PageCatalog {
+    Music,
+    Movies,
+}
+
+#[derive(Args, Debug)]
+pub struct Simulate {
+    /// Simulate a page catalog's listeners (its items, genres and seed); otherwise the flags below.
+    #[arg(long, value_enum)]
+    pub catalog: Option<PageCatalog>,
+    #[arg(long, default_value_t = 300)]
+    pub items: usize,
+    #[arg(long, default_value_t = 200)]
+    pub listeners: usize,
+    /// Share of plays that are curiosity clicks on disliked genres (skipped early).
+    #[arg(long, default_value_t = 0.3)]
+    pub fp_share: f32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The CSV to write (columns session, user, item, time, played, duration, liked).
+    #[arg(long)]
+    pub out: String,
+}
+
 #[derive(Args, Debug)]
 pub struct Recommend {
     /// A model file `train` wrote (its model.json).
@@ -414,5 +442,35 @@ mod tests {
         let err = parse("skipwise bench --devices tpu").expect_err("unknown device").to_string();
         assert!(err.contains("flex") && err.contains("wgpu"), "{err}");
         assert!(parse("skipwise sim-table --lamda 1").is_err(), "a typo is an error");
+    }
+
+    /// Every `./scripts/skipwise …` command the README shows parses (continued lines joined,
+    /// `#` comments and quotes dropped), so its quick start cannot drift from the CLI.
+    #[test]
+    fn every_command_in_the_readme_parses() {
+        let readme = include_str!("../../../README.md");
+        let mut commands = Vec::new();
+        let mut lines = readme.lines();
+        while let Some(line) = lines.next() {
+            let Some(at) = line.find("./scripts/skipwise ") else { continue };
+            if !line.starts_with("    ") {
+                continue;
+            }
+            let mut command = line[at..].to_string();
+            while command.trim_end().ends_with('\\') {
+                command = command.trim_end().trim_end_matches('\\').to_string() + " " + lines.next().unwrap_or_default().trim();
+            }
+            let command = command.split(" #").next().unwrap_or_default().replace('"', "");
+            commands.push(command.replacen("./scripts/skipwise", "skipwise", 1));
+        }
+        assert!(commands.len() >= 8, "{commands:?}");
+        for c in &commands {
+            match Cli::try_parse_from(c.split_whitespace()) {
+                Ok(_) => {}
+                // `skipwise help` prints the help: what it is for.
+                Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {}
+                Err(e) => panic!("README: `{c}` does not parse: {e}"),
+            }
+        }
     }
 }

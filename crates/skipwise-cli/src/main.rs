@@ -7,6 +7,7 @@ mod compare;
 mod eval;
 mod progress;
 mod recommend;
+mod simulate;
 mod table;
 mod ml100k;
 mod train;
@@ -63,6 +64,7 @@ fn main() {
         Command::Compare(a) => compare::compare(a),
         Command::Eval(a) => eval::eval(a),
         Command::Recommend(a) => recommend::recommend(a),
+        Command::Simulate(a) => simulate::simulate(a),
     };
     if let Err(e) = result {
         eprintln!("skipwise: {e}");

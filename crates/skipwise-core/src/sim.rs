@@ -189,19 +189,34 @@ impl Simulator {
         for i in 0..self.items.len() {
             items.get_or_insert(i as u64 + 1);
         }
+        let sessions = self
+            .logged_sessions()
+            .into_iter()
+            .enumerate()
+            .map(|(id, events)| {
+                let user = events.first().and_then(|e| e.user).map(|u| u as u32);
+                let clicks = events.iter().map(|e| Click { item: e.item as u32, fp: rule.is_fp(e) }).collect();
+                Session { id: id as u64, user, start: id as f64, clicks }
+            })
+            .collect();
+        Dataset { items, sessions }
+    }
+
+    /// Every session of at least two plays as the player would log it, in the order (and with
+    /// the session ids) [`Self::dataset`] uses: `sessions_per_listener` rounds over the listeners.
+    /// `skipwise simulate` writes these, with [`Self::likes`] as each play's ground truth.
+    pub fn logged_sessions(&mut self) -> Vec<Vec<Event>> {
         let mut sessions = Vec::new();
         for round in 0..self.config.sessions_per_listener {
             for listener in 0..self.listeners.len() {
                 let id = sessions.len() as u64;
                 let events = self.session_events(listener, id, (round * self.listeners.len() + listener) as f64);
-                let clicks: Vec<Click> =
-                    events.iter().map(|e| Click { item: e.item as u32, fp: rule.is_fp(e) }).collect();
-                if clicks.len() >= 2 {
-                    sessions.push(Session { id, user: Some(listener as u32), start: id as f64, clicks });
+                if events.len() >= 2 {
+                    sessions.push(events);
                 }
             }
         }
-        Dataset { items, sessions }
+        sessions
     }
 }
 
