@@ -311,9 +311,13 @@ pub struct Train {
     pub method: Method,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Where model.json and run.json go.
+    /// Where model.json, run.json and checkpoint.json (written after every epoch) go.
     #[arg(long, default_value = "results/train")]
     pub out: String,
+    /// Go on from `<out>/checkpoint.json` (a run that was stopped, or one to train further with a
+    /// larger --epochs) instead of starting over; the data and every other flag must be the same.
+    #[arg(long, default_value_t = false)]
+    pub resume: bool,
 }
 
 #[derive(Args, Debug)]

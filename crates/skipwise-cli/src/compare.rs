@@ -36,7 +36,7 @@ pub fn compare(args: &Compare) -> Result<(), String> {
         let mut reports = Vec::new();
         for &seed in &args.seeds {
             let label = format!("{} seed {seed}", method.name());
-            let (_, _, test) = fit_and_test(&config(&args.fit, method, seed), &p, &device, &label)?;
+            let (_, _, test) = fit_and_test(&config(&args.fit, method, seed), &p, &device, &label, None)?;
             reports.push(test);
         }
         rows.push(table::summarize(method.name(), &reports));

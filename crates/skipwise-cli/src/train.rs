@@ -4,7 +4,7 @@
 //! for the page's Lab).
 
 use crate::cli::{DataArgs, FitArgs, Train};
-use crate::commands::{TABLE_KEYS, device, write_json};
+use crate::commands::{TABLE_KEYS, device, write_json, write_text};
 use crate::progress::Epochs;
 use serde::Serialize;
 use skipwise_core::burn::tensor::Device;
@@ -13,7 +13,9 @@ use skipwise_core::loaders::{self, Format, Options};
 use skipwise_core::metrics::Report;
 use skipwise_core::model::ModelConfig;
 use skipwise_core::objective::{Method, ObjectiveConfig};
-use skipwise_core::train::{EpochLog, FitReport, TrainConfig, Trainer};
+use skipwise_core::batch::eval_examples;
+use skipwise_core::checkpoint::Checkpoint;
+use skipwise_core::train::{EpochLog, FitProgress, FitReport, TrainConfig, Trainer};
 use skipwise_core::weights::{self, Weights};
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -108,12 +110,52 @@ pub fn config(args: &FitArgs, method: Method, seed: u64) -> TrainConfig {
     }
 }
 
-/// Trains `config` on the prepared split (early stopping on validation) and evaluates the best
-/// model on the test sessions; `label` names the run in its progress bar.
-pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: &str) -> Result<(Trainer, FitReport, Report), String> {
-    let mut trainer = Trainer::new(config.clone(), p.data.n_rows(), device).map_err(|e| e.to_string())?;
+/// Where a run keeps its checkpoint, and whether it goes on from the one already there.
+#[derive(Clone, Copy)]
+pub struct Resumable<'a> {
+    pub path: &'a str,
+    pub resume: bool,
+}
+
+/// Trains `config` on the prepared split (early stopping on validation MRR@20) and evaluates the
+/// best model on the test sessions; `label` names the run in its progress bar. With `saved`, a
+/// checkpoint (weights, Adam's moments, shuffler, logs, best model) is written after every epoch,
+/// and with `resume` the run goes on from it: no finished epoch is trained again.
+pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: &str, saved: Option<Resumable>) -> Result<(Trainer, FitReport, Report), String> {
+    let (mut trainer, progress) = match saved.filter(|s| s.resume) {
+        Some(s) => {
+            let text = std::fs::read_to_string(s.path).map_err(|e| format!("{}: {e} (nothing to resume: run without --resume)", s.path))?;
+            let run = Checkpoint::parse(&text, s.path).and_then(|c| c.check(s.path)).map_err(|e| e.to_string())?;
+            let comparable = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
+            if comparable(&run.config) != comparable(config) || run.n_rows != p.data.n_rows() {
+                return Err(format!("{}: written by a run with other data or flags (only --epochs and --patience may change)", s.path));
+            }
+            eprintln!("{}: resuming after epoch {}", s.path, run.epochs_done());
+            let (mut trainer, progress) = Trainer::resume(run, device).map_err(|e| format!("{}: {e}", s.path))?;
+            trainer.config.epochs = config.epochs;
+            trainer.config.patience = config.patience;
+            (trainer, progress)
+        }
+        None => (Trainer::new(config.clone(), p.data.n_rows(), device).map_err(|e| e.to_string())?, FitProgress::default()),
+    };
     let bar = Epochs::new(config.epochs, label);
-    let fit = trainer.fit(&p.split.train, &p.split.valid, &mut |log| bar.epoch(log)).map_err(|e| e.to_string())?;
+    let examples = trainer.train_examples(&p.split.train);
+    let valid = eval_examples(&p.split.valid, config.objective.method.keeps_fps_in_input());
+    let fit = trainer
+        .fit_from(&examples, &valid, "MRR@20", progress, &mut |log, trainer, progress| {
+            bar.epoch(log);
+            if let Some(s) = saved {
+                let written = trainer
+                    .checkpoint(progress)
+                    .map_err(|e| e.to_string())
+                    .and_then(|c| serde_json::to_string(&c).map_err(|e| e.to_string()))
+                    .and_then(|text| write_text(s.path, text));
+                if let Err(e) = written {
+                    eprintln!("(checkpoint not saved: {e})");
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
     bar.finish(&format!("best epoch {} of {}", fit.best_epoch, fit.epochs.len()));
     let test = trainer.evaluate_sessions(&p.split.test, config.objective.method.keeps_fps_in_input()).map_err(|e| e.to_string())?;
     Ok((trainer, fit, test))
@@ -121,10 +163,16 @@ pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: 
 
 pub fn train(args: &Train) -> Result<(), String> {
     let started = Instant::now();
+    let checkpoint = format!("{}/checkpoint.json", args.out);
+    if args.resume && !std::path::Path::new(&checkpoint).exists() {
+        return Err(format!("{checkpoint}: no checkpoint to resume from (run without --resume)"));
+    }
     let p = prepare(&args.data)?;
     let config = config(&args.fit, args.method, args.seed);
     let label = format!("{} {}", args.method.name(), args.fit.backbone.name());
-    let (trainer, fit, test) = fit_and_test(&config, &p, &device(args.fit.device)?, &label)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out))?;
+    let saved = Resumable { path: &checkpoint, resume: args.resume };
+    let (trainer, fit, test) = fit_and_test(&config, &p, &device(args.fit.device)?, &label, Some(saved))?;
     println!("{} {} on {}: best epoch {} of {}", args.method.name(), args.fit.backbone.name(), args.data.data, fit.best_epoch, fit.epochs.len());
     for k in TABLE_KEYS {
         println!("  {k:<8} {:.4}", test.get(k));
@@ -239,6 +287,26 @@ mod tests {
             .expect("parses");
         let crate::cli::Command::Recommend(args) = cli.command else { panic!("recommend") };
         crate::recommend::recommend(&args).expect("recommends");
+        // --resume goes on from the checkpoint: epoch 1 is the first run's, epoch 2 is new.
+        let resumed = crate::cli::Cli::try_parse_from([
+            "skipwise", "train", "--data", data.to_str().unwrap_or_default(), "--backbone", "stamp", "--epochs", "2", "--patience", "5",
+            "--dim", "8", "--gap-secs", "100000", "--out", out.to_str().unwrap_or_default(), "--resume",
+        ])
+        .expect("parses");
+        let crate::cli::Command::Train(args) = resumed.command else { panic!("train") };
+        train(&args).expect("resumes");
+        let again: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json")).expect("json");
+        assert_eq!(again["epochs"].as_array().map(Vec::len), Some(2), "{again}");
+        assert_eq!(again["epochs"][0], run["epochs"][0], "the finished epoch is kept, not retrained");
+        // Another flag than --epochs/--patience is another run: refused.
+        let other = crate::cli::Cli::try_parse_from([
+            "skipwise", "train", "--data", data.to_str().unwrap_or_default(), "--backbone", "stamp", "--epochs", "3", "--dim", "16",
+            "--gap-secs", "100000", "--out", out.to_str().unwrap_or_default(), "--resume",
+        ])
+        .expect("parses");
+        let crate::cli::Command::Train(args) = other.command else { panic!("train") };
+        let err = train(&args).expect_err("another configuration");
+        assert!(err.contains("checkpoint.json") && err.contains("other data or flags"), "{err}");
         // A file that is not a model is refused with the reason.
         let err = crate::eval::read_model(run_path(&out).as_str()).err().expect("run.json is not a model");
         assert!(err.contains("not a Skipwise model file") || err.contains("expected \"skipwise-model\""), "{err}");
