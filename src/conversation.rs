@@ -180,43 +180,42 @@ pub fn start_models(ctx: Ctx) {
             Ok(Some(text)) => serde_json::from_str::<LearntWeights>(&text).ok().and_then(|l| l.covers(&plays).map(|n| (n, l.weights))),
             _ => None,
         };
-        if let Some((events, weights)) = learnt {
-            if ctx.conversation.with_value(|c| c.epoch()) == epoch {
+        let (warm, trained) = match learnt {
+            Some((events, weights)) => {
                 ctx.warm_origin.set_value(WarmOrigin::Learnt { events, of: plays.len() as u32 });
-                let skip_secs = ctx.skip_secs.get_untracked();
-                send(ctx, Pending::Start, Request::Start { catalog: kind, skip_secs, seed, warm_steps, history: plays, warm: Some(weights), trained: events });
+                (Some(weights), events)
             }
-            return;
-        }
-        let cached = match crate::cache::get(&key).await {
-            Ok(w) => w,
-            Err(e) => {
-                ctx.warn(format!("The weights cache is unavailable ({e}); the models train from scratch on every load."));
-                None
+            None => {
+                let cached = match crate::cache::get(&key).await {
+                    Ok(w) => w,
+                    Err(e) => {
+                        ctx.warn(format!("The weights cache is unavailable ({e}); the models train from scratch on every load."));
+                        None
+                    }
+                };
+                // A first visit at the default seed: the weights `skipwise warm-weights` made,
+                // instead of 150 steps in the browser.
+                let shipped = match cached {
+                    Some(_) => None,
+                    None => crate::catalog::shipped_warm(kind, seed, warm_steps).await,
+                };
+                // Cached like weights trained here, so that a reload and Export find them; a few
+                // ms of IndexedDB before the first list, once.
+                let stored = match &shipped {
+                    Some(text) => Some(crate::cache::put(&key, text).await),
+                    None => None,
+                };
+                ctx.warm_origin.set_value(stored.map_or(WarmOrigin::Cache, WarmOrigin::Shipped));
+                (cached.or(shipped), 0)
             }
         };
-        // A first visit at the default seed: the weights `skipwise warm-weights` made, instead
-        // of 150 steps in the browser.
-        let shipped = match cached {
-            Some(_) => None,
-            None => crate::catalog::shipped_warm(kind, seed, warm_steps).await,
-        };
-        // Cached like weights trained here, so that a reload and Export find them; a few ms of
-        // IndexedDB before the first list, once.
-        let stored = match &shipped {
-            Some(text) => Some(crate::cache::put(&key, text).await),
-            None => None,
-        };
-        ctx.warm_origin.set_value(stored.map_or(WarmOrigin::Cache, WarmOrigin::Shipped));
-        let warm = cached.or(shipped);
         // The visitor may have switched catalogs, reset or imported while the cache answered.
         if ctx.conversation.with_value(|c| c.epoch()) == epoch {
             let skip_secs = ctx.skip_secs.get_untracked();
-            send(ctx, Pending::Start, Request::Start { catalog: kind, skip_secs, seed, warm_steps, history: plays, warm, trained: 0 });
+            send(ctx, Pending::Start, Request::Start { catalog: kind, skip_secs, seed, warm_steps, history: plays, warm, trained });
         }
     });
 }
-
 
 /// Where the weights of the last Start came from.
 #[derive(Clone, Debug, Default, PartialEq)]

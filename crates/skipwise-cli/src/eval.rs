@@ -7,16 +7,20 @@ use crate::cli::Eval;
 use crate::commands::{device, write_json};
 use crate::train::{ModelFile, prepare};
 use skipwise_core::data::{Click, Session};
-use skipwise_core::train::Trainer;
-use skipwise_core::weights;
 use std::collections::HashMap;
 
 /// Reads a model file, refusing anything that is not one (with the reason).
 pub fn read_model(path: &str) -> Result<ModelFile, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let model: ModelFile = serde_json::from_str(&text).map_err(|e| format!("{path}:{}: not a Skipwise model file: {e}", e.line()))?;
-    if model.format != "skipwise-model" || model.version != 1 {
-        return Err(format!("{path}: format {:?} version {}, expected \"skipwise-model\" version 1", model.format, model.version));
+    if model.format != ModelFile::FORMAT || model.version != ModelFile::VERSION {
+        return Err(format!(
+            "{path}: format {:?} version {}, expected {:?} version {}",
+            model.format,
+            model.version,
+            ModelFile::FORMAT,
+            ModelFile::VERSION
+        ));
     }
     Ok(model)
 }
@@ -50,8 +54,7 @@ pub fn eval(args: &Eval) -> Result<(), String> {
     if test.is_empty() {
         return Err(format!("{}: no test session has two plays of items the model knows ({unknown} plays of unknown items)", args.data.data));
     }
-    let mut trainer = Trainer::new(model.config.clone(), model.items.len() + 1, &device(args.device)?).map_err(|e| e.to_string())?;
-    trainer.model = weights::load(trainer.model.clone(), &model.weights).map_err(|e| format!("{}: {e}", args.model))?;
+    let trainer = model.trainer(&device(args.device)?, &args.model)?;
     let report = trainer.evaluate_sessions(&test, model.config.objective.method.keeps_fps_in_input()).map_err(|e| e.to_string())?;
     println!(
         "{} {} from {} on {}: {} test sessions, {kept} plays ({unknown} of items the model never saw, left out)",

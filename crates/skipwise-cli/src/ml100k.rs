@@ -53,8 +53,7 @@ fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize, monit
         ));
     }
     saved.run = saved.run.check(path).map_err(|e| e.to_string())?;
-    let comparable = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
-    if comparable(&saved.run.config) != comparable(config) || saved.run.n_rows != n_rows {
+    if !saved.run.continues(config, n_rows) {
         return Err(format!(
             "{path}: written by a run with another configuration or data; delete it or pass --fresh true to start over"
         ));

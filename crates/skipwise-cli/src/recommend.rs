@@ -1,13 +1,13 @@
 //! `recommend`: a model file's top-k for a session given on the command line. Items are the
 //! model's item numbers or the names the log gave them (titles for Last.fm, string ids for MSSD
-//! and CSV logs; the model file keeps them); `~` before an item marks a skip. As in training, the FP-aware methods leave skips out of the input and
-//! Vanilla keeps them; the session's items are never recommended back.
+//! and CSV logs; the model file keeps them); `~` before an item marks a skip. As in training,
+//! the FP-aware methods leave skips out of the input and Vanilla keeps them; the session's items
+//! are never recommended back.
 
 use crate::cli::Recommend;
 use crate::eval::read_model;
 use skipwise_core::burn::tensor::Device;
-use skipwise_core::train::{Trainer, top_k};
-use skipwise_core::weights;
+use skipwise_core::train::top_k;
 use std::collections::HashMap;
 
 /// One typed play: the model's row of the item, and whether it was a skip.
@@ -42,8 +42,7 @@ pub fn recommend(args: &Recommend) -> Result<(), String> {
     }
     let keep_skips = model.config.objective.method.keeps_fps_in_input();
     let prefix: Vec<u32> = session.iter().filter(|(_, skip)| keep_skips || !skip).map(|(r, _)| *r).collect();
-    let mut trainer = Trainer::new(model.config.clone(), model.items.len() + 1, &Device::flex()).map_err(|e| e.to_string())?;
-    trainer.model = weights::load(trainer.model.clone(), &model.weights).map_err(|e| format!("{}: {e}", args.model))?;
+    let trainer = model.trainer(&Device::flex(), &args.model)?;
     let scores: Vec<f32> = trainer
         .score_tensor(&prefix)
         .into_data()

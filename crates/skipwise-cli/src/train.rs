@@ -34,6 +34,19 @@ pub struct ModelFile {
     pub weights: Weights,
 }
 
+impl ModelFile {
+    pub const FORMAT: &str = "skipwise-model";
+    pub const VERSION: u32 = 1;
+
+    /// A trainer holding this file's model (for `eval` and `recommend`); `path` names the file
+    /// in the error when the weights do not fit the configuration.
+    pub fn trainer(&self, device: &Device, path: &str) -> Result<Trainer, String> {
+        let mut trainer = Trainer::new(self.config.clone(), self.items.len() + 1, device).map_err(|e| e.to_string())?;
+        trainer.model = weights::load(trainer.model.clone(), &self.weights).map_err(|e| format!("{path}: {e}"))?;
+        Ok(trainer)
+    }
+}
+
 #[derive(Serialize)]
 struct RunFile<'a> {
     data: &'a str,
@@ -125,9 +138,8 @@ pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: 
     let (mut trainer, progress) = match saved.filter(|s| s.resume) {
         Some(s) => {
             let text = std::fs::read_to_string(s.path).map_err(|e| format!("{}: {e} (nothing to resume: run without --resume)", s.path))?;
-            let run = Checkpoint::parse(&text, s.path).and_then(|c| c.check(s.path)).map_err(|e| e.to_string())?;
-            let comparable = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
-            if comparable(&run.config) != comparable(config) || run.n_rows != p.data.n_rows() {
+            let run = Checkpoint::parse(&text, s.path).map_err(|e| e.to_string())?;
+            if !run.continues(config, p.data.n_rows()) {
                 return Err(format!("{}: written by a run with other data or flags (only --epochs and --patience may change)", s.path));
             }
             eprintln!("{}: resuming after epoch {}", s.path, run.epochs_done());
@@ -177,11 +189,10 @@ pub fn train(args: &Train) -> Result<(), String> {
     for k in TABLE_KEYS {
         println!("  {k:<8} {:.4}", test.get(k));
     }
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out))?;
     let items = (1..p.data.n_rows() as u32).filter_map(|r| p.data.items.external(r)).collect();
     let model = ModelFile {
-        format: "skipwise-model".into(),
-        version: 1,
+        format: ModelFile::FORMAT.into(),
+        version: ModelFile::VERSION,
         config: config.clone(),
         items,
         names: p.loaded.names.clone(),

@@ -13,8 +13,9 @@ pub fn warm_weights(args: &WarmWeightsArgs) -> Result<(), String> {
     for catalog in [Catalog::Music, Catalog::Movies] {
         let path = format!("{out}/{}.json", warm_key(catalog, DEFAULT_SEED, WARM_STEPS));
         let text = make(catalog)?;
-        std::fs::write(&path, &text).map_err(|e| format!("{path}: {e}"))?;
-        println!("{path}: {} KB ({WARM_STEPS} steps, seed {DEFAULT_SEED})", text.len() / 1024);
+        let kb = text.len() / 1024;
+        crate::commands::write_text(&path, text)?;
+        println!("{path}: {kb} KB ({WARM_STEPS} steps, seed {DEFAULT_SEED})");
     }
     Ok(())
 }

@@ -51,6 +51,13 @@ impl Checkpoint {
         self.logs.len()
     }
 
+    /// Whether a run of `config` over `n_rows` catalog rows can go on from this checkpoint: the
+    /// same run in everything but how far it goes (`epochs`, `patience`).
+    pub fn continues(&self, config: &TrainConfig, n_rows: usize) -> bool {
+        let comparable = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
+        comparable(&self.config) == comparable(config) && self.n_rows == n_rows
+    }
+
     /// Reads a checkpoint file's text; errors say what is wrong with it.
     pub fn parse(text: &str, file: &str) -> Result<Self> {
         let ck: Checkpoint = serde_json::from_str(text).map_err(|e| Error::Parse {

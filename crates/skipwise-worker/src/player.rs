@@ -213,8 +213,7 @@ impl Player {
     /// Records `play` in both models and runs their online steps, synchronously (native).
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub fn observe_sync(&mut self, play: &Play) -> skipwise_core::Result<bool> {
-        let fp = self.record(play)?;
-        self.events += 1;
+        let fp = self.count_play(play)?;
         for learner in self.learners() {
             learner.update_sync()?;
         }
@@ -236,9 +235,10 @@ impl Player {
         serde_json::to_string(&[fp_aware, vanilla]).unwrap_or_default()
     }
 
-    /// Records a play that the loaded weights have learnt already (a reload from a snapshot):
-    /// the session knows it, no model trains on it again. Returns its label (`true` = FP).
-    pub fn recall(&mut self, play: &Play) -> skipwise_core::Result<bool> {
+    /// Records `play` in both models' sessions and counts it, without training: the first half
+    /// of learning a play, and all there is to a play the loaded weights have learnt already (a
+    /// reload from a snapshot). Returns its label (`true` = FP).
+    pub fn count_play(&mut self, play: &Play) -> skipwise_core::Result<bool> {
         let fp = self.record(play)?;
         self.events += 1;
         Ok(fp)

@@ -161,7 +161,7 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             }
             let mut labels = Vec::with_capacity(history.len());
             for play in &history[..recalled] {
-                labels.push(player.recall(play).map_err(|e| e.to_string())?);
+                labels.push(player.count_play(play).map_err(|e| e.to_string())?);
             }
             for (i, play) in history[recalled..].iter().enumerate() {
                 post(Response::Progress { what: "Learning your history".into(), done: steps + i as u32, total });
@@ -245,8 +245,7 @@ async fn train_both(state: &Rc<RefCell<State>>, player: &mut Player, on_gpu: boo
 /// Records a play in both models (or, if it is invalid, in neither) and runs their online
 /// updates; returns the FP label. A refused step leaves both twins with the play recorded.
 async fn learn(player: &mut Player, play: &Play, on_gpu: bool) -> Result<bool, Failure> {
-    let fp = player.record(play).map_err(|e| e.to_string())?;
-    player.events += 1;
+    let fp = player.count_play(play).map_err(|e| e.to_string())?;
     for learner in player.learners() {
         for batch in learner.update_batches() {
             step(learner, &batch, on_gpu).await?;
