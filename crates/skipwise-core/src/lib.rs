@@ -23,5 +23,16 @@ pub mod sim;
 pub mod train;
 pub mod weights;
 
+/// Lets gemm (burn-flex's matrix products and the fused GRU's) use its WebAssembly SIMD128
+/// kernels. gemm compiles them into every wasm32 build (each with its own `target_feature`), but
+/// runs them only once told to, unless its `wasm-simd128-enable` feature was on at build time
+/// (burn-flex's `simd` turns it on, and with it a much longer cold build). Call before the
+/// first product: gemm picks its kernel once. Every browser with WebGPU has SIMD128 (Chrome 91,
+/// Firefox 89, Safari 16.4), and a module with SIMD instructions in it, as this one already is,
+/// does not even compile without it. Natively this does nothing.
+pub fn enable_wasm_simd() {
+    gemm::set_wasm_simd128(true);
+}
+
 pub use burn;
 pub use error::{Error, Result};

@@ -69,6 +69,7 @@ fn now() -> f64 {
 }
 
 pub fn start() {
+    skipwise_core::enable_wasm_simd();
     std::panic::set_hook(Box::new(|info| {
         post(Response::Panic { message: info.to_string() });
         console_error_panic_hook::hook(info);
