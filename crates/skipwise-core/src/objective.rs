@@ -132,8 +132,16 @@ pub fn loss(model: &Recommender, batch: &Batch, config: &ObjectiveConfig) -> Los
         Method::FpAdaMetric => model.fpa.weights(e_seq.clone(), e_pos.clone(), e_fps.clone(), batch.fp_mask.clone()),
         _ => batch.fp_mask.clone(),
     };
-    let e_fp: Tensor<2> =
-        (e_fps * weights.clone().unsqueeze_dim::<3>(2)).sum_dim(1).reshape([b, d]) / count.clamp_min(1.0);
+    // Eq. 9's expectation over the FP set: the weighted sum over |F| (FP-Metric's plain mean, and
+    // FP-AdaMetric's sigmoid degrees each in (0, 1)). A softmax output is already a distribution
+    // over the set, so it is divided by its own sum instead — 1, or with the page's floor
+    // `F·floor + 1 − floor` — not by |F| a second time, which shrank the ablation's FP embedding
+    // by 1/|F| and with it the hinge's reach (issue #15).
+    let norm = match config.method == Method::FpAdaMetric && model.fpa.softmax {
+        true => weights.clone().sum_dim(1).clamp_min(1e-12),
+        false => count.clamp_min(1.0),
+    };
+    let e_fp: Tensor<2> = (e_fps * weights.clone().unsqueeze_dim::<3>(2)).sum_dim(1).reshape([b, d]) / norm;
     let metric = hinge(e_seq, e_pos, e_fp, has_fp, config.margin).sum() / (b as f32);
     let total = nll.clone() + metric.clone() * config.lambda;
     let fp_weights = (config.method == Method::FpAdaMetric).then_some(weights);

@@ -278,6 +278,28 @@ fn softmax_output_weights_sum_to_one_over_real_fps() {
     assert!((w[0] + w[1] + w[2] - 1.0).abs() < 1e-5 && (w[3] - 1.0).abs() < 1e-5 && w[4] == 0.0, "{w:?}");
 }
 
+/// The softmax ablation's FP embedding is `Σ w_f e_f` (its weights already sum to 1), so with
+/// f_FPA's last layer zeroed (equal logits, weights 1/|F|) its term equals FP-Metric's hinge on the
+/// plain mean; the old code divided by |F| once more.
+#[test]
+fn softmax_output_is_an_expectation_not_divided_by_the_set_size_again() {
+    let _serial = serial();
+    let mut cfg = config(Backbone::Stamp, Method::FpAdaMetric);
+    cfg.objective.lambda = 1.0;
+    cfg.objective.margin = 5.0;
+    cfg.model.fpa = FpaConfig { output: FpaOutput::Softmax, ..FpaConfig::default() };
+    let mut model = Recommender::new(&cfg.model, 10, 5, &device());
+    let zeros = model.fpa.l2.weight.val().zeros_like();
+    model.fpa.l2.weight = Param::from_tensor(zeros);
+    let ex = Example { prefix: vec![1, 2], target: 3, fps: vec![4, 5, 6], session: 0 };
+    let batch = make_batch(&[&ex], 10, false, &device());
+    let ada = read_scalar(loss(&model, &batch, &cfg.objective).metric).expect("scalar");
+    let metric = ObjectiveConfig { method: Method::FpMetric, ..cfg.objective.clone() };
+    let plain = read_scalar(loss(&model, &batch, &metric).metric).expect("scalar");
+    assert!(plain > 0.0, "the margin keeps the hinge active: {plain}");
+    assert!((ada - plain).abs() < 1e-5, "softmax with equal logits {ada} vs the plain mean {plain}");
+}
+
 #[test]
 fn top_k_skips_padding_and_excluded_items() {
     let _serial = serial();
