@@ -259,10 +259,22 @@ fn delimited(reader: impl BufRead, name: &str, sep: &str, header: bool) -> Resul
     Ok(out)
 }
 
+/// The `csv` crate's error in this module's words: the line, and what was expected there.
+fn csv_err(name: &str, e: &csv::Error) -> Error {
+    let line = e.position().map_or(0, |p| p.line() as usize);
+    let reason = match e.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!("{len} fields, expected {expected_len} as in the header"),
+        csv::ErrorKind::Utf8 { err, .. } => format!("field {} is not valid UTF-8", err.field() + 1),
+        csv::ErrorKind::Io(io) => io.to_string(),
+        _ => e.to_string(),
+    };
+    parse_err(name, line, "line", reason)
+}
+
 /// A CSV with a header, read with the `csv` crate (quoted fields, commas inside quotes).
 fn csv_columns(reader: impl BufRead, name: &str, map: &ColumnMap, negate_skip: bool) -> Result<Loaded> {
     let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
-    let headers = r.headers().map_err(|e| parse_err(name, 1, "header", e.to_string()))?.clone();
+    let headers = r.headers().map_err(|e| csv_err(name, &e))?.clone();
     let col = |c: &str| headers.iter().position(|h| h.trim() == c).ok_or_else(|| parse_err(name, 1, c, "no such column in the header".into()));
     let opt = |c: &Option<String>| c.as_ref().map(|c| col(c)).transpose();
     let (item, time) = (col(&map.item)?, col(&map.time)?);
@@ -272,10 +284,7 @@ fn csv_columns(reader: impl BufRead, name: &str, map: &ColumnMap, negate_skip: b
     let (mut items, mut sessions, mut users) = (Interner::default(), Interner::default(), Interner::default());
     let mut record = csv::StringRecord::new();
     loop {
-        let more = r.read_record(&mut record).map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            parse_err(name, line, "line", e.to_string())
-        })?;
+        let more = r.read_record(&mut record).map_err(|e| csv_err(name, &e))?;
         if !more {
             break;
         }
