@@ -4,7 +4,7 @@
 //! the same batch, recommendation latency over catalogs of growing size, and the peak memory.
 //! Machines of one kind differ by 2× here: compare figures of one run, as ratios.
 
-use crate::cli::Bench;
+use crate::cli::{Bench, BenchPart};
 use crate::commands::{device, write_json};
 use serde::Serialize;
 use skipwise_core::batch::Example;
@@ -56,6 +56,8 @@ pub struct LoadRow {
     pub megabytes: f64,
     pub seconds: f64,
     pub rows_per_second: f64,
+    /// Peak resident memory of a child process that loaded the file and built its sessions.
+    pub child_peak_rss_mb: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -107,7 +109,8 @@ pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, Str
         peak_rss_mb: None,
     };
     let examples = synthetic(args.batch, args.items, 50, 7);
-    for &name in &args.devices {
+    let part = |p: BenchPart| args.parts.contains(&p);
+    for &name in args.devices.iter().filter(|_| part(BenchPart::Training) || part(BenchPart::Recommend)) {
         let dev = match device(name) {
             Ok(d) => d,
             Err(e) => {
@@ -117,7 +120,7 @@ pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, Str
             }
         };
         let device_name = format!("{name:?}").to_lowercase();
-        for &backbone in &args.backbones {
+        for &backbone in args.backbones.iter().filter(|_| part(BenchPart::Training)) {
             let mut simple = None;
             for &method in &args.methods {
                 let secs = step_seconds(backbone, method, &examples, args, &dev)?;
@@ -137,16 +140,17 @@ pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, Str
                 report.training.push(row);
             }
         }
-        for &n in &args.catalogs {
+        for &n in args.catalogs.iter().filter(|_| part(BenchPart::Recommend)) {
             let (p50, p95) = latency(n, args.calls, args.dim, &dev)?;
             progress(format!("{device_name} recommend over {n} items: p50 {p50:.2} ms, p95 {p95:.2} ms"));
             report.recommend.push(LatencyRow { device: device_name.clone(), items: n, p50_ms: p50, p95_ms: p95 });
         }
     }
-    if args.load_rows > 0 {
+    if args.load_rows > 0 && part(BenchPart::Loaders) {
         for format in [Format::UData, Format::Mssd] {
-            let row = load_speed(format, args.load_rows)?;
-            progress(format!("load {}: {} rows in {:.2} s, {:.0} rows/s", row.format, row.rows, row.seconds, row.rows_per_second));
+            let row = load_speed(format, args.load_rows, args.memory)?;
+            let memory = row.child_peak_rss_mb.map_or(String::new(), |mb| format!(", {mb:.0} MB peak in a child process"));
+            progress(format!("load {}: {} rows in {:.2} s, {:.0} rows/s{memory}", row.format, row.rows, row.seconds, row.rows_per_second));
             report.loaders.push(row);
         }
     }
@@ -154,37 +158,97 @@ pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, Str
     Ok(report)
 }
 
-/// Writes a file of `rows` plays in `format` (users or sessions of 50 plays over 20 000 items) to
-/// a temporary directory and times the loader over it, from opening the file to its events.
-fn load_speed(format: Format, rows: usize) -> Result<LoadRow, String> {
-    use std::fmt::Write as _;
-    let mut text = String::with_capacity(rows * 40);
+/// Writes a file of `rows` plays in `format` (users or sessions of 50 plays over 20 000 items;
+/// MSSD with all 21 of its columns, as the real logs have) to a temporary directory, times the
+/// loader over it, from opening the file to its events, and with `memory` loads it once more in
+/// a child process (`skipwise inspect`) for that child's peak resident memory, read from the OS.
+fn load_speed(format: Format, rows: usize, memory: bool) -> Result<LoadRow, String> {
+    let dir = std::env::temp_dir().join(format!("skipwise-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("large.{}", format.name()));
+    let measured = write_large(&path, format, rows).and_then(|bytes| {
+        let t0 = Instant::now();
+        let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let loaded = loaders::read(std::io::BufReader::new(file), &path.display().to_string(), format, &Options { rows_hint: loaders::rows_hint(&path), ..Options::default() }).map_err(|e| e.to_string())?;
+        let seconds = t0.elapsed().as_secs_f64();
+        if loaded.events.len() != rows {
+            return Err(format!("the {} loader read {} of {rows} generated rows", format.name(), loaded.events.len()));
+        }
+        drop(loaded);
+        let child_peak_rss_mb = match memory {
+            true => Some(child_peak_rss_mb(&path, format)?),
+            false => None,
+        };
+        Ok(LoadRow { format: format.name().into(), rows, megabytes: bytes as f64 / 1e6, seconds, rows_per_second: rows as f64 / seconds, child_peak_rss_mb })
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    measured
+}
+
+/// The generated file of [`load_speed`]; returns its size in bytes. Streamed: the bench never
+/// holds the file either.
+fn write_large(path: &std::path::Path, format: Format, rows: usize) -> Result<u64, String> {
+    use std::io::Write as _;
+    let fail = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
     if format == Format::Mssd {
-        text.push_str("session_id,session_position,session_length,track_id_clean,skip_1,skip_2,skip_3,not_skipped\n");
+        writeln!(out, "{MSSD_HEADER}").map_err(fail)?;
     }
     let mut rng = Rng::new(11);
     for i in 0..rows {
         let (who, at, item) = (i / 50, i % 50 + 1, 1 + rng.below(20_000));
         let skip = rng.below(4) == 0;
-        let _ = match format {
-            Format::Mssd => writeln!(text, "s{who:08},{at},50,t_{item:06},{skip},{skip},{skip},{}", !skip),
-            _ => writeln!(text, "{who}\t{item}\t{}\t{}", 1 + rng.below(5), 880_000_000 + i),
-        };
+        match format {
+            Format::Mssd => writeln!(
+                out,
+                "{who:08}_{:08x}-{:04x},{at},50,t_{item:06}{:x},{skip},{skip},{skip},{},0,1,0,0,0,0,false,{},2018-07-{:02},true,user_collection,fwdbtn,{}",
+                who.wrapping_mul(2_654_435_761) as u32,
+                who * 37 % 65_536,
+                item * 7919 % 4096,
+                !skip,
+                at % 24,
+                1 + who % 28,
+                if skip { "fwdbtn" } else { "trackdone" },
+            ),
+            _ => writeln!(out, "{who}\t{item}\t{}\t{}", 1 + rng.below(5), 880_000_000 + i),
+        }
+        .map_err(fail)?;
     }
-    let dir = std::env::temp_dir().join(format!("skipwise-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let path = dir.join(format!("large.{}", format.name()));
-    std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let t0 = Instant::now();
-    let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let loaded = loaders::read(std::io::BufReader::new(file), &path.display().to_string(), format, &Options::default());
-    let seconds = t0.elapsed().as_secs_f64();
-    let _ = std::fs::remove_dir_all(&dir);
-    let loaded = loaded.map_err(|e| e.to_string())?;
-    if loaded.events.len() != rows {
-        return Err(format!("the {} loader read {} of {rows} generated rows", format.name(), loaded.events.len()));
+    out.flush().map_err(fail)?;
+    std::fs::metadata(path).map(|m| m.len()).map_err(fail)
+}
+
+/// The columns of Spotify's MSSD training logs, in their order.
+const MSSD_HEADER: &str = "session_id,session_position,session_length,track_id_clean,skip_1,skip_2,skip_3,not_skipped,\
+context_switch,no_pause_before_play,short_pause_before_play,long_pause_before_play,hist_user_behavior_n_seekfwd,\
+hist_user_behavior_n_seekback,hist_user_behavior_is_shuffle,hour_of_day,date,premium,context_type,\
+hist_user_behavior_reason_start,hist_user_behavior_reason_end";
+
+/// Runs `skipwise inspect` on `path` and returns the child's peak resident memory in MB, as the
+/// kernel accounted it (`wait4`'s `ru_maxrss`): the loader's and the sessions' memory, measured
+/// from outside rather than counted by the code being measured.
+#[cfg(target_os = "linux")]
+fn child_peak_rss_mb(path: &std::path::Path, format: Format) -> Result<f64, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("the skipwise binary: {e}"))?;
+    let child = std::process::Command::new(&exe)
+        .args(["inspect", "--format", format.name(), "--data"])
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", exe.display()))?;
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+    // SAFETY: waits for our own child, writing into the two locals above.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    if pid < 0 || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(format!("`skipwise inspect` on {} failed (wait status {status})", path.display()));
     }
-    Ok(LoadRow { format: format.name().into(), rows, megabytes: text.len() as f64 / 1e6, seconds, rows_per_second: rows as f64 / seconds })
+    Ok(usage.ru_maxrss as f64 / 1024.0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn child_peak_rss_mb(_: &std::path::Path, _: Format) -> Result<f64, String> {
+    Err("--memory reads a child's peak memory from Linux; pass --memory false here".into())
 }
 
 /// `n` training examples over `items` items: prefixes of 1 to `max_len` items (mostly `max_len`), a target, and
@@ -268,7 +332,7 @@ fn machine() -> Machine {
 }
 
 /// The process's peak resident memory (Linux `VmHWM`), MB.
-fn peak_rss_mb() -> Option<f64> {
+pub(crate) fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
@@ -292,9 +356,10 @@ fn print_table(r: &Report) {
         println!("{:<6} {:>9} {:>9.2} {:>9.2}", l.device, l.items, l.p50_ms, l.p95_ms);
     }
     if !r.loaders.is_empty() {
-        println!("\n{:<8} {:>10} {:>8} {:>9} {:>12}", "loader", "rows", "MB", "seconds", "rows/s");
+        println!("\n{:<8} {:>10} {:>8} {:>9} {:>12} {:>15}", "loader", "rows", "MB", "seconds", "rows/s", "child peak MB");
         for l in &r.loaders {
-            println!("{:<8} {:>10} {:>8.1} {:>9.2} {:>12.0}", l.format, l.rows, l.megabytes, l.seconds, l.rows_per_second);
+            let peak = l.child_peak_rss_mb.map_or("-".to_string(), |mb| format!("{mb:.0}"));
+            println!("{:<8} {:>10} {:>8.1} {:>9.2} {:>12.0} {:>15}", l.format, l.rows, l.megabytes, l.seconds, l.rows_per_second, peak);
         }
     }
     for s in &r.skipped {
@@ -323,6 +388,8 @@ mod tests {
             methods: vec![Method::FpSimple, Method::FpAdaMetric],
             devices: vec![DeviceName::Flex],
             load_rows: 1000,
+            memory: false,
+            parts: vec![BenchPart::Training, BenchPart::Recommend, BenchPart::Loaders],
             json: String::new(),
         };
         let mut lines = Vec::new();

@@ -54,6 +54,29 @@ pub enum Command {
     /// Measures training throughput of every backbone × objective, recommendation latency and
     /// the FP-AdaMetric step's cost; prints one table and writes JSON (with the machine).
     Bench(Bench),
+    /// Reads a log as `train` would and says what it holds: events, sessions, items, FPs and the
+    /// 80/10/10 split, and this process's peak memory. Trains nothing.
+    Inspect(Inspect),
+}
+
+#[derive(Args, Debug)]
+pub struct Inspect {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Also write the summary as JSON here.
+    #[arg(long)]
+    pub json: Option<String>,
+}
+
+/// What `bench` measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchPart {
+    /// Training steps of every backbone × objective.
+    Training,
+    /// Recommendation latency per catalog size.
+    Recommend,
+    /// The loaders' rows/s on generated files, and the peak memory of loading one.
+    Loaders,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -303,6 +326,10 @@ pub struct FitArgs {
 
 #[derive(Args, Debug)]
 pub struct Train {
+    /// Read flags from a TOML file (keys: this command's long flags, e.g. `epochs = 30`); flags
+    /// given here win. `train` and `compare` write one with every flag of the run beside their results.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<String>,
     #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
@@ -322,6 +349,10 @@ pub struct Train {
 
 #[derive(Args, Debug)]
 pub struct Eval {
+    /// Read flags from a TOML file (keys: this command's long flags, e.g. `epochs = 30`); flags
+    /// given here win. `train` and `compare` write one with every flag of the run beside their results.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<String>,
     /// A model file `train` wrote (its model.json).
     #[arg(long)]
     pub model: String,
@@ -374,6 +405,10 @@ pub struct Recommend {
 
 #[derive(Args, Debug)]
 pub struct Compare {
+    /// Read flags from a TOML file (keys: this command's long flags, e.g. `epochs = 30`); flags
+    /// given here win. `train` and `compare` write one with every flag of the run beside their results.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<String>,
     #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
@@ -416,10 +451,16 @@ pub struct Bench {
     /// Devices to run on; wgpu rows are skipped, with the reason, when it has no device.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "flex")]
     pub devices: Vec<DeviceName>,
-    /// Rows of the generated files the loaders are timed on (MovieLens u.data, Spotify MSSD);
-    /// 0 skips them.
-    #[arg(long, default_value_t = 2_000_000)]
+    /// Rows of the generated files the loaders are timed on (MovieLens u.data, Spotify MSSD with
+    /// its 21 columns); 0 skips them.
+    #[arg(long, default_value_t = 5_000_000)]
     pub load_rows: usize,
+    /// Also load each generated file in a child process (`skipwise inspect`) and read that
+    /// child's peak resident memory from the OS.
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    pub memory: bool,
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "training,recommend,loaders")]
+    pub parts: Vec<BenchPart>,
     #[arg(long, default_value = "results/bench.json")]
     pub json: String,
 }
@@ -473,6 +514,8 @@ mod tests {
                 Ok(_) => {}
                 // `skipwise help` prints the help: what it is for.
                 Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {}
+                // A `--config` file (written by an earlier run) supplies the required flags.
+                Err(e) if e.kind() == clap::error::ErrorKind::MissingRequiredArgument && c.contains(" --config ") => {}
                 Err(e) => panic!("README: `{c}` does not parse: {e}"),
             }
         }

@@ -4,7 +4,9 @@ mod bench;
 mod cli;
 mod commands;
 mod compare;
+mod config_file;
 mod eval;
+mod inspect;
 mod progress;
 mod recommend;
 mod simulate;
@@ -51,8 +53,13 @@ fn main() {
         // SAFETY: nothing else runs yet; no other thread can read the environment concurrently.
         unsafe { std::env::set_var("BURN_DEVICE", "flex") };
     }
+    let args = config_file::expand(std::env::args_os().collect()).unwrap_or_else(|e| {
+        eprintln!("skipwise: {e}");
+        std::process::exit(2);
+    });
     // `--help`, `--version` and bad flags exit inside (clap's own messages, exit code 2 on errors).
-    let cli = <Cli as clap::Parser>::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches_from(args);
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match &cli.command {
         Command::SimTable(a) => commands::sim_table(a),
         Command::Ml100k(a) => ml100k::ml100k(a),
@@ -65,7 +72,21 @@ fn main() {
         Command::Eval(a) => eval::eval(a),
         Command::Recommend(a) => recommend::recommend(a),
         Command::Simulate(a) => simulate::simulate(a),
+        Command::Inspect(a) => inspect::inspect(a),
     };
+    // A finished run's flags, as a file that repeats it (`--config`), beside its results.
+    let result = result.and_then(|()| {
+        let (sub, sub_matches) = matches.subcommand().ok_or("no command")?;
+        let beside = match &cli.command {
+            Command::Train(a) => Some(format!("{}/config.toml", a.out)),
+            Command::Compare(a) => Some(format!("{}.config.toml", a.json.strip_suffix(".json").unwrap_or(&a.json))),
+            _ => None,
+        };
+        match beside {
+            Some(path) => commands::write_text(&path, config_file::effective(sub_matches, sub)),
+            None => Ok(()),
+        }
+    });
     if let Err(e) = result {
         eprintln!("skipwise: {e}");
         std::process::exit(2);

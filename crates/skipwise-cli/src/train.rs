@@ -93,7 +93,8 @@ pub struct Prepared {
 }
 
 pub fn prepare(args: &DataArgs) -> Result<Prepared, String> {
-    let options = Options { skip_flag: args.skip_flag.into(), columns: args.columns.clone(), max_play_secs: args.max_play_secs };
+    let rows_hint = loaders::rows_hint(std::path::Path::new(&args.data));
+    let options = Options { skip_flag: args.skip_flag.into(), columns: args.columns.clone(), max_play_secs: args.max_play_secs, rows_hint };
     let (loaded, format) = load(&args.data, args.format, &options)?;
     let rule = FpRule { skip_secs: args.skip_secs, rating_max: args.rating_max, ..FpRule::default() };
     let data = Dataset::from_events(&loaded.events, &rule, args.gap_secs, 2).map_err(|e| format!("{}: {e}", args.data))?;

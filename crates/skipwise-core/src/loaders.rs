@@ -142,6 +142,21 @@ pub struct Options {
     /// Last.fm: the longest a play can have lasted (the gap to the next play is capped here; a
     /// user's last play gets this).
     pub max_play_secs: f32,
+    /// About how many events the file holds ([`rows_hint`]), reserved up front: a `Vec` that
+    /// doubles as it grows holds up to twice its events, and three times while it moves them
+    /// (1.08 GB to load 5 M MovieLens rows that take 0.4 GB as events; 0.66 GB with the hint).
+    pub rows_hint: Option<usize>,
+}
+
+/// An estimate of a file's rows from its size and its first lines' mean length (a little over,
+/// so that the estimate is rarely exceeded); `None` when the file cannot be read.
+pub fn rows_hint(path: &std::path::Path) -> Option<usize> {
+    use std::io::Read;
+    let size = std::fs::metadata(path).ok()?.len();
+    let mut head = Vec::with_capacity(64 * 1024);
+    std::fs::File::open(path).ok()?.take(64 * 1024).read_to_end(&mut head).ok()?;
+    let lines = head.iter().filter(|b| **b == b'\n').count().max(1);
+    Some(((size as f64 / (head.len() as f64 / lines as f64)) * 1.02) as usize + 16)
 }
 
 /// A file's events and the original ids of its items (external id → name, for string ids).
@@ -177,9 +192,9 @@ pub fn read(reader: impl BufRead, name: &str, format: Format, options: &Options)
             let lines = events.len() + 1;
             Ok(Loaded { events, names: HashMap::new(), lines })
         }
-        Format::UData => delimited(reader, name, "\t", false),
-        Format::Ml1m => delimited(reader, name, "::", false),
-        Format::RatingsCsv => delimited(reader, name, ",", true),
+        Format::UData => delimited(reader, name, "\t", false, options),
+        Format::Ml1m => delimited(reader, name, "::", false, options),
+        Format::RatingsCsv => delimited(reader, name, ",", true, options),
         Format::Mssd => {
             let columns = ColumnMap {
                 session: Some("session_id".into()),
@@ -189,13 +204,13 @@ pub fn read(reader: impl BufRead, name: &str, format: Format, options: &Options)
                 ..ColumnMap::default()
             };
             let negate = options.skip_flag == SkipFlag::NotSkipped;
-            csv_columns(reader, name, &columns, negate)
+            csv_columns(reader, name, &columns, negate, options)
         }
         Format::Csv => {
             let columns = options.columns.as_ref().ok_or_else(|| Error::Config("--format csv needs --columns item=…,time=…".into()))?;
-            csv_columns(reader, name, columns, false)
+            csv_columns(reader, name, columns, false, options)
         }
-        Format::Lastfm => lastfm(reader, name, options.max_play_secs),
+        Format::Lastfm => lastfm(reader, name, options),
     }
 }
 
@@ -234,8 +249,9 @@ fn finite(s: &str, file: &str, line: usize, field: &str) -> Result<f64> {
 }
 
 /// `user SEP item SEP rating SEP time`, numeric, with an optional header line.
-fn delimited(reader: impl BufRead, name: &str, sep: &str, header: bool) -> Result<Loaded> {
+fn delimited(reader: impl BufRead, name: &str, sep: &str, header: bool, options: &Options) -> Result<Loaded> {
     let mut out = Loaded::default();
+    out.events.reserve(options.rows_hint.unwrap_or(0));
     out.lines = lines(reader, name, |n, line| {
         if header && n == 1 {
             return Ok(());
@@ -272,7 +288,7 @@ fn csv_err(name: &str, e: &csv::Error) -> Error {
 }
 
 /// A CSV with a header, read with the `csv` crate (quoted fields, commas inside quotes).
-fn csv_columns(reader: impl BufRead, name: &str, map: &ColumnMap, negate_skip: bool) -> Result<Loaded> {
+fn csv_columns(reader: impl BufRead, name: &str, map: &ColumnMap, negate_skip: bool, options: &Options) -> Result<Loaded> {
     let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
     let headers = r.headers().map_err(|e| csv_err(name, &e))?.clone();
     let col = |c: &str| headers.iter().position(|h| h.trim() == c).ok_or_else(|| parse_err(name, 1, c, "no such column in the header".into()));
@@ -281,6 +297,7 @@ fn csv_columns(reader: impl BufRead, name: &str, map: &ColumnMap, negate_skip: b
     let (session, user, played, duration, rating, skipped) =
         (opt(&map.session)?, opt(&map.user)?, opt(&map.played)?, opt(&map.duration)?, opt(&map.rating)?, opt(&map.skipped)?);
     let mut out = Loaded::default();
+    out.events.reserve(options.rows_hint.unwrap_or(0));
     let (mut items, mut sessions, mut users) = (Interner::default(), Interner::default(), Interner::default());
     let mut record = csv::StringRecord::new();
     loop {
@@ -318,9 +335,10 @@ fn csv_columns(reader: impl BufRead, name: &str, map: &ColumnMap, negate_skip: b
 
 /// Last.fm-1K: plays per user, newest first in the file; a play lasted until the user's next
 /// play, at most `max_play_secs`.
-fn lastfm(reader: impl BufRead, name: &str, max_play_secs: f32) -> Result<Loaded> {
-    let cap = if max_play_secs > 0.0 { max_play_secs } else { 600.0 };
+fn lastfm(reader: impl BufRead, name: &str, options: &Options) -> Result<Loaded> {
+    let cap = if options.max_play_secs > 0.0 { options.max_play_secs } else { 600.0 };
     let mut out = Loaded::default();
+    out.events.reserve(options.rows_hint.unwrap_or(0));
     let (mut users, mut items) = (Interner::default(), Interner::default());
     out.lines = lines(reader, name, |n, line| {
         let f: Vec<&str> = line.split('\t').collect();
