@@ -514,6 +514,18 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
             }
         });
     };
+    let model_input = NodeRef::<leptos::html::Input>::new();
+    let import_model = move |e: ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&e);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        input.set_value("");
+        leptos::task::spawn_local(async move {
+            match crate::files::read_text(&file).await {
+                Ok(text) => conversation::check_model(ctx, file.name(), text),
+                Err(e) => ctx.status.set(format!("Not imported: {e}")),
+            }
+        });
+    };
     view! {
         <section class="panel hood" aria-labelledby="hood-heading">
             <h2 id="hood-heading">"Under the hood"</h2>
@@ -550,6 +562,25 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
                 <button on:click=move |_| { if let Some(i) = file_input.get() { i.click() } }>"Import"</button>
                 <input type="file" accept="application/json,.json" aria-label="Import file" class="visually-hidden" node_ref=file_input on:change=import />
                 <button on:click=move |_| ctx.confirm_reset.set(true) aria-expanded=move || ctx.confirm_reset.get().to_string()>"Reset"</button>
+            </div>
+            <p class="hint" id="model-slot">
+                {move || match ctx.imported.get() {
+                    None => "FP-aware slot: the page's own FP-AdaMetric. \"Import a model\" puts a model.json from                              `skipwise train` there (trained natively on this catalog's listeners: `skipwise simulate --catalog …`)."
+                        .to_string(),
+                    Some(m) => format!(
+                        "FP-aware slot: {} ({}), trained natively; it learns on from your plays with the page's online                          settings until this page is reloaded. Vanilla stays the page's.",
+                        m.name, m.description
+                    ),
+                }}
+            </p>
+            <div class="controls">
+                <button on:click=move |_| { if let Some(i) = model_input.get() { i.click() } } disabled=move || !ctx.ready.get()>
+                    "Import a model"
+                </button>
+                <input type="file" accept="application/json,.json" aria-label="Model file" class="visually-hidden" node_ref=model_input on:change=import_model />
+                <Show when=move || ctx.imported.with(Option::is_some)>
+                    <button on:click=move |_| conversation::drop_model(ctx)>"Use the page's model"</button>
+                </Show>
             </div>
             <Show when=move || ctx.confirm_reset.get()>
                 <div role="group" aria-label="Confirm reset" class="confirm">

@@ -80,7 +80,10 @@ fn died(ctx: Ctx, allow_gpu: bool, why: String) {
 }
 
 fn on_response(ctx: Ctx, allow_gpu: bool, init: &Request, Envelope { id, body }: Envelope<Response>) {
-    let final_answer = matches!(body, Response::Ready { .. } | Response::TrainDone { .. } | Response::Recommendations(_) | Response::Snapshot { .. } | Response::Error { .. });
+    let final_answer = matches!(
+        body,
+        Response::Ready { .. } | Response::TrainDone { .. } | Response::Recommendations(_) | Response::Snapshot { .. } | Response::ModelChecked { .. } | Response::Error { .. }
+    );
     let answer = ctx.conversation.try_update_value(|c| if final_answer { c.answer(id) } else { c.progress(id) }).unwrap_or(Answer::Stale);
     // Only the current worker's messages reach here (a replaced worker's handlers go with it), so
     // what is about the worker itself always counts: its backend, the end of a training run (the
@@ -129,6 +132,13 @@ fn on_response(ctx: Ctx, allow_gpu: bool, init: &Request, Envelope { id, body }:
             }
         }
         Response::Warning { message } => ctx.status.set(message),
+        Response::ModelChecked { description } => {
+            if let Answer::Done(Pending::CheckModel { name, text }) = answer {
+                ctx.status.set(format!("{name} is in the FP-aware slot: {description}. The models are rebuilt with your history."));
+                ctx.imported.set(Some(crate::state::Imported { name, text: std::sync::Arc::new(text), description }));
+                start_models(ctx);
+            }
+        }
         Response::Error { message } => on_error(ctx, answer, message),
         Response::DeviceFailed { message } | Response::Panic { message } => died(ctx, allow_gpu, message),
     }
@@ -152,6 +162,8 @@ fn on_error(ctx: Ctx, answer: Answer, message: String) {
             ctx.training.set(false);
             ctx.status.set(message);
         }
+        // Nothing was changed: the models that were there stay.
+        Answer::Done(Pending::CheckModel { .. }) => ctx.status.set(format!("Not imported: {message}")),
         _ => ctx.status.set(message),
     }
 }
@@ -212,7 +224,8 @@ pub fn start_models(ctx: Ctx) {
         // The visitor may have switched catalogs, reset or imported while the cache answered.
         if ctx.conversation.with_value(|c| c.epoch()) == epoch {
             let skip_secs = ctx.skip_secs.get_untracked();
-            send(ctx, Pending::Start, Request::Start { catalog: kind, skip_secs, seed, warm_steps, history: plays, warm, trained });
+            let model = ctx.imported.with_untracked(|m| m.as_ref().map(|m| m.text.to_string()));
+            send(ctx, Pending::Start, Request::Start { catalog: kind, skip_secs, seed, warm_steps, history: plays, warm, trained, model });
         }
     });
 }
@@ -279,7 +292,8 @@ fn on_recommendations(ctx: Ctx, what: Pending, r: Recommendations) {
     ctx.worker_ms.set(r.millis);
     match (what, r.labels) {
         (Pending::Observe { seq, sent_at }, Labels::Play(fp)) => {
-            if r.events > 0 && r.events % SNAPSHOT_EVERY == 0 {
+            // An imported model's weights are the visitor's file, not the page's: never cached.
+            if r.events > 0 && r.events % SNAPSHOT_EVERY == 0 && ctx.imported.with_untracked(Option::is_none) {
                 send(ctx, Pending::Snapshot, Request::Snapshot);
             }
             let ms = now_ms() - sent_at;
@@ -342,4 +356,21 @@ pub fn train(ctx: Ctx) {
     ctx.training.set(true);
     ctx.status.set(format!("Training {} steps…", crate::state::STEPS_PER_CLICK));
     send(ctx, Pending::Train, Request::Train { steps: crate::state::STEPS_PER_CLICK });
+}
+
+/// Asks the worker whether the model file `name` fits the FP-aware slot; if it does, the models
+/// are rebuilt with it (`Response::ModelChecked`), else the reason is shown and nothing changes.
+pub fn check_model(ctx: Ctx, name: String, text: String) {
+    let request = Request::CheckModel { catalog: ctx.kind.get_untracked(), skip_secs: ctx.skip_secs.get_untracked(), seed: ctx.seed.get_untracked(), name: name.clone(), text: text.clone() };
+    ctx.status.set(format!("Checking {name}…"));
+    send(ctx, Pending::CheckModel { name, text }, request);
+}
+
+/// Gives the FP-aware slot back to the page's own model.
+pub fn drop_model(ctx: Ctx) {
+    if let Some(m) = ctx.imported.get_untracked() {
+        ctx.imported.set(None);
+        ctx.status.set(format!("{} is out of the FP-aware slot: the page's own model is back.", m.name));
+        start_models(ctx);
+    }
 }

@@ -31,6 +31,15 @@ pub struct KeptAside {
 }
 
 /// Every field is a cheap `Copy` handle, so closures capture the whole state freely.
+/// A model file the visitor loaded into the FP-aware slot: its name, its text (sent again
+/// whenever the models are rebuilt) and what the worker said it holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Imported {
+    pub name: String,
+    pub text: std::sync::Arc<String>,
+    pub description: String,
+}
+
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub backend: RwSignal<String>,
@@ -44,6 +53,8 @@ pub struct Ctx {
     /// (step, FP-AdaMetric's loss, Vanilla's loss) per simulated-session step.
     pub losses: RwSignal<Vec<(usize, f32, f32)>>,
     pub status: RwSignal<String>,
+    /// A model file in the FP-aware slot (`skipwise train`'s model.json) for this page load.
+    pub imported: RwSignal<Option<Imported>>,
 
     pub kind: RwSignal<Kind>,
     pub catalog: RwSignal<Option<Arc<Catalog>>>,
@@ -134,6 +145,7 @@ impl Ctx {
             progress: RwSignal::new(None),
             training: RwSignal::new(false),
             losses: RwSignal::new(Vec::new()),
+            imported: RwSignal::new(None),
             status: RwSignal::new(String::new()),
             kind: RwSignal::new(kind),
             catalog: RwSignal::new(None),

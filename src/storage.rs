@@ -91,6 +91,11 @@ pub fn discard_kept(ctx: Ctx, key: &str) {
 
 /// Loads the catalog of `kind` and its saved history, then rebuilds the models.
 pub fn switch_catalog(ctx: Ctx, kind: Kind) {
+    // A model file knows one catalog's items.
+    if let Some(m) = ctx.imported.get_untracked() {
+        ctx.imported.set(None);
+        ctx.status.set(format!("{} was for the other catalog: the page's own model holds the FP-aware slot.", m.name));
+    }
     ctx.kind.set(kind);
     history::set_last_catalog(kind);
     let (timeline, saved_secs) = load_timeline(ctx, kind);

@@ -4,6 +4,7 @@
 // stops exact at ×60. All on the CPU fallback: this is page logic, the same on every backend.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { serve, launch, DIST, collectErrors } from './harness.mjs';
 
 let server;
@@ -270,5 +271,41 @@ test('a catalog switch during the warm start shows no stale list; the address ca
   assert.equal(url.searchParams.get('catalog'), 'movies');
   assert.equal(url.searchParams.get('threshold'), '30');
   assert.equal(url.searchParams.get('seed'), '3');
+  assert.deepEqual(errors, []);
+}));
+
+// The model file is the contract between native training and the page: a model `skipwise train`
+// made on Music's simulated listeners (tests/data, checked natively by the worker's tests) takes
+// the FP-aware slot, learns from the next play and leaves on request; on Movies it is refused with
+// the reason, and the lists and the slot stay as they were.
+test('a natively trained model.json takes the FP-aware slot of its catalog; another catalog refuses it and keeps its models', { timeout: 600_000 }, () => withBrowser(async (browser) => {
+  const model = fs.readFileSync(new URL('../data/music-stamp-fp-adametric.model.json', import.meta.url));
+  const { page, errors } = await open(browser, '&catalog=music');
+  await waitForModels(page);
+  const importModel = (name, buffer) => page.getByLabel('Model file').setInputFiles({ name, mimeType: 'application/json', buffer });
+  const status = (re) => page.getByRole('status').filter({ hasText: re }).waitFor({ timeout: 120_000 });
+  const slot = page.locator('#model-slot');
+  await importModel('broken.model.json', Buffer.from('{"format": "skipwise-model", "version": 1, "config": '));
+  await status(/^Not imported: broken\.model\.json:1: not a Skipwise model file/);
+  await importModel('music.model.json', model);
+  await status(/^music\.model\.json is in the FP-aware slot: FP-AdaMetric STAMP, d = 16, 300 items\./);
+  await waitForModels(page);
+  assert.match(await slot.textContent(), /^FP-aware slot: music\.model\.json \(FP-AdaMetric STAMP, d = 16, 300 items\), trained natively/);
+  await speed(page, '×60');
+  await listen(page, 0, 2);
+  await pick(page, 1);
+  await learnt(page, 1);
+  await page.getByRole('button', { name: "Use the page's model" }).click();
+  await status(/music\.model\.json is out of the FP-aware slot/);
+  await waitForModels(page);
+  assert.match(await slot.textContent(), /^FP-aware slot: the page's own FP-AdaMetric/);
+  // Movies: 200 items, not the model's 300.
+  await page.getByRole('button', { name: 'Movies' }).click();
+  await waitForModels(page);
+  const before = await page.getByRole('list', { name: 'Recommendations', exact: true }).textContent();
+  await importModel('music.model.json', model);
+  await status(/^Not imported: music\.model\.json: the model was trained on 300 items, this catalog has 200 .*a model only fits the items it was trained on/);
+  assert.match(await slot.textContent(), /^FP-aware slot: the page's own FP-AdaMetric/);
+  assert.equal(await page.getByRole('list', { name: 'Recommendations', exact: true }).textContent(), before);
   assert.deepEqual(errors, []);
 }));

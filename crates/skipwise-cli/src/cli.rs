@@ -54,9 +54,39 @@ pub enum Command {
     /// Measures training throughput of every backbone × objective, recommendation latency and
     /// the FP-AdaMetric step's cost; prints one table and writes JSON (with the machine).
     Bench(Bench),
+    /// FP-Simple / FP-Metric / FP-AdaMetric on a simulator whose FPs have degrees (misclicks,
+    /// curiosity clicks, mild dislikes, context skips): FP@20 per kind, and f_FPA's weight per
+    /// kind, overall and at matched similarity to the session; writes JSON.
+    SimKinds(SimKinds),
     /// Reads a log as `train` would and says what it holds: events, sessions, items, FPs and the
     /// 80/10/10 split, and this process's peak memory. Trains nothing.
     Inspect(Inspect),
+}
+
+#[derive(Args, Debug)]
+pub struct SimKinds {
+    #[arg(long, default_value = "gru4rec", value_parser = backbone)]
+    pub backbone: Backbone,
+    /// Share of clicks that are FPs of any kind.
+    #[arg(long, default_value_t = 0.4)]
+    pub fp_share: f32,
+    /// Shares of the FP kinds: misclick,curiosity,mild,context.
+    #[arg(long, default_value = "1,1,1,1", value_parser = skipwise_core::sim::FpMix::parse)]
+    pub fp_mix: skipwise_core::sim::FpMix,
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    pub seeds: Vec<u64>,
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub dim: usize,
+    #[arg(long, default_value_t = 0.5)]
+    pub lambda: f32,
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f32,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub device: DeviceName,
+    #[arg(long, default_value = "results/sim-kinds.json")]
+    pub json: String,
 }
 
 #[derive(Args, Debug)]
@@ -90,7 +120,7 @@ pub enum DeviceName {
 }
 
 fn backbone(s: &str) -> Result<Backbone, String> {
-    Backbone::parse(s).ok_or_else(|| format!("unknown backbone {s:?} (gru4rec, narm, stamp, srgnn)"))
+    Backbone::parse(s).ok_or_else(|| format!("unknown backbone {s:?} (gru4rec, narm, stamp, srgnn, sasrec)"))
 }
 
 fn method(s: &str) -> Result<Method, String> {
@@ -183,11 +213,22 @@ pub struct SimTable {
     pub json: String,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AnchorBackbone {
+    /// RecBole's GRU4Rec (emb 64, hidden 128, dropout 0.3): the published anchor.
+    Gru4rec,
+    /// RecBole's SASRec defaults (d 64, 2 layers, 2 heads, inner 256, GELU, dropout 0.5 / 0.5);
+    /// RecBole publishes no ML-100K run of it: compare with scripts/compare-recbole.
+    Sasrec,
+}
+
 #[derive(Args, Debug)]
 pub struct Ml100k {
     /// RecBole's atomic file of ML-100K.
     #[arg(long, default_value = "data/ml-100k/ml-100k.inter")]
     pub file: String,
+    #[arg(long, value_enum, default_value = "gru4rec")]
+    pub backbone: AnchorBackbone,
     #[arg(long, default_value_t = 500)]
     pub epochs: usize,
     /// Stop after this many epochs without a better validation score.
@@ -322,6 +363,25 @@ pub struct FitArgs {
     pub margin: f32,
     #[arg(long, value_enum, default_value = "flex")]
     pub device: DeviceName,
+    /// `--backbone sasrec`: RecBole's (post-LN, GELU; DuoRec and AdaptiveRec build on it) or
+    /// pmixer's (pre-LN query, ReLU, final LayerNorm; UFNRec builds on it).
+    #[arg(long, value_enum, default_value = "recbole")]
+    pub sasrec: SasrecFlavour,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SasrecFlavour {
+    Recbole,
+    Pmixer,
+}
+
+impl From<SasrecFlavour> for skipwise_core::model::SasrecVariant {
+    fn from(f: SasrecFlavour) -> Self {
+        match f {
+            SasrecFlavour::Recbole => Self::RecBole,
+            SasrecFlavour::Pmixer => Self::Pmixer,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -385,7 +445,10 @@ pub struct Simulate {
     pub fp_share: f32,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// The CSV to write (columns session, user, item, time, played, duration, liked).
+    /// Shares of the FP kinds (misclick,curiosity,mild,context); curiosity clicks only by default.
+    #[arg(long, default_value = "0,1,0,0", value_parser = skipwise_core::sim::FpMix::parse)]
+    pub fp_mix: skipwise_core::sim::FpMix,
+    /// The CSV to write (columns session, user, item, time, played, duration, liked, kind).
     #[arg(long)]
     pub out: String,
 }

@@ -12,17 +12,7 @@ use std::collections::HashMap;
 /// Reads a model file, refusing anything that is not one (with the reason).
 pub fn read_model(path: &str) -> Result<ModelFile, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let model: ModelFile = serde_json::from_str(&text).map_err(|e| format!("{path}:{}: not a Skipwise model file: {e}", e.line()))?;
-    if model.format != ModelFile::FORMAT || model.version != ModelFile::VERSION {
-        return Err(format!(
-            "{path}: format {:?} version {}, expected {:?} version {}",
-            model.format,
-            model.version,
-            ModelFile::FORMAT,
-            ModelFile::VERSION
-        ));
-    }
-    Ok(model)
+    ModelFile::parse(&text, path)
 }
 
 pub fn eval(args: &Eval) -> Result<(), String> {

@@ -9,6 +9,7 @@ mod eval;
 mod inspect;
 mod progress;
 mod recommend;
+mod sim_kinds;
 mod simulate;
 mod table;
 mod ml100k;
@@ -73,6 +74,7 @@ fn main() {
         Command::Recommend(a) => recommend::recommend(a),
         Command::Simulate(a) => simulate::simulate(a),
         Command::Inspect(a) => inspect::inspect(a),
+        Command::SimKinds(a) => sim_kinds::sim_kinds(a),
     };
     // A finished run's flags, as a file that repeats it (`--config`), beside its results.
     let result = result.and_then(|()| {

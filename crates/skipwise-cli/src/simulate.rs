@@ -1,6 +1,7 @@
 //! `simulate`: the listener simulator's sessions as a generic CSV, with the ground truth of each
-//! play (`liked`: the listener likes the item's genre), so that `train`, `eval` and `compare` run
-//! on data whose FPs are known. A page catalog's listeners (`--catalog`) give the items the
+//! play (`liked`: the listener likes the item's genre; `kind`: positive, misclick, curiosity,
+//! mild or context, see `skipwise_core::sim`), so that `train`, `eval` and `compare` run on data
+//! whose FPs are known. A page catalog's listeners (`--catalog`) give the items the
 //! page's demo catalogs show.
 
 use crate::cli::{PageCatalog, Simulate};
@@ -16,7 +17,7 @@ pub fn simulate(args: &Simulate) -> Result<(), String> {
     let config = match args.catalog {
         Some(PageCatalog::Music) => CatalogKind::Music.sim_config(),
         Some(PageCatalog::Movies) => CatalogKind::Movies.sim_config(),
-        None => SimConfig { n_items: args.items, n_listeners: args.listeners, fp_share: args.fp_share, seed: args.seed, ..SimConfig::default() },
+        None => SimConfig { n_items: args.items, n_listeners: args.listeners, fp_share: args.fp_share, seed: args.seed, fp_mix: args.fp_mix, ..SimConfig::default() },
     };
     if config.n_items < 2 || config.n_listeners == 0 || !(0.0..1.0).contains(&config.fp_share) {
         return Err(format!(
@@ -25,21 +26,22 @@ pub fn simulate(args: &Simulate) -> Result<(), String> {
         ));
     }
     let mut sim = Simulator::new(config);
-    let sessions = sim.logged_sessions();
-    let mut text = String::from("session,user,item,time,played,duration,liked\n");
+    let sessions = sim.logged_plays();
+    let mut text = String::from("session,user,item,time,played,duration,liked,kind\n");
     let (mut plays, mut liked) = (0usize, 0usize);
     for events in &sessions {
-        for e in events {
+        for (e, kind) in events {
             let user = e.user.unwrap_or_default();
             let likes = sim.likes(user as usize, e.item as usize - 1);
             let _ = writeln!(
                 text,
-                "{},{user},{},{},{},{},{likes}",
+                "{},{user},{},{},{},{},{likes},{}",
                 e.session.unwrap_or_default(),
                 e.item,
                 e.timestamp,
                 e.played_secs.unwrap_or_default(),
-                e.duration_secs.unwrap_or_default()
+                e.duration_secs.unwrap_or_default(),
+                kind.name()
             );
             plays += 1;
             liked += usize::from(likes);
@@ -79,8 +81,9 @@ mod tests {
         assert_eq!(read.fp_share(), direct.fp_share());
         // Ground truth: liked is exactly "not an FP" under the default rule.
         let fps = read.sessions.iter().flat_map(|s| s.clicks.iter()).filter(|c| c.fp).count();
-        let disliked = text.lines().skip(1).filter(|l| l.ends_with(",false")).count();
-        assert_eq!(fps, disliked);
+        let disliked = text.lines().skip(1).filter(|l| l.ends_with(",false,curiosity")).count();
+        assert_eq!(fps, disliked, "every FP a curiosity click on a disliked item (the default mix)");
+        assert_eq!(text.lines().skip(1).filter(|l| l.ends_with(",true,positive")).count(), text.lines().count() - 1 - fps);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -11,41 +11,16 @@ use skipwise_core::burn::tensor::Device;
 use skipwise_core::data::{Dataset, FpRule, Split, split_chronological};
 use skipwise_core::loaders::{self, Format, Options};
 use skipwise_core::metrics::Report;
-use skipwise_core::model::ModelConfig;
+use skipwise_core::model::{ModelConfig, SasrecConfig};
 use skipwise_core::objective::{Method, ObjectiveConfig};
 use skipwise_core::batch::eval_examples;
 use skipwise_core::checkpoint::Checkpoint;
 use skipwise_core::train::{EpochLog, FitProgress, FitReport, TrainConfig, Trainer};
-use skipwise_core::weights::{self, Weights};
-use std::collections::HashMap;
+use skipwise_core::weights;
 use std::io::BufRead;
 use std::time::Instant;
 
-/// What `train` writes as `model.json`.
-#[derive(Serialize, serde::Deserialize)]
-pub struct ModelFile {
-    pub format: String,
-    pub version: u32,
-    pub config: TrainConfig,
-    /// The item id of each dense row (row 0, padding, is left out): `items[r - 1]`.
-    pub items: Vec<u64>,
-    /// Original ids of string-keyed items (MSSD tracks, Last.fm tracks, CSV items).
-    pub names: HashMap<u64, String>,
-    pub weights: Weights,
-}
-
-impl ModelFile {
-    pub const FORMAT: &str = "skipwise-model";
-    pub const VERSION: u32 = 1;
-
-    /// A trainer holding this file's model (for `eval` and `recommend`); `path` names the file
-    /// in the error when the weights do not fit the configuration.
-    pub fn trainer(&self, device: &Device, path: &str) -> Result<Trainer, String> {
-        let mut trainer = Trainer::new(self.config.clone(), self.items.len() + 1, device).map_err(|e| e.to_string())?;
-        trainer.model = weights::load(trainer.model.clone(), &self.weights).map_err(|e| format!("{path}: {e}"))?;
-        Ok(trainer)
-    }
-}
+pub use skipwise_core::model_file::ModelFile;
 
 #[derive(Serialize)]
 struct RunFile<'a> {
@@ -113,7 +88,13 @@ pub fn prepare(args: &DataArgs) -> Result<Prepared, String> {
 
 pub fn config(args: &FitArgs, method: Method, seed: u64) -> TrainConfig {
     TrainConfig {
-        model: ModelConfig { backbone: args.backbone, dim: args.dim, hidden: args.hidden, ..ModelConfig::default() },
+        model: ModelConfig {
+            backbone: args.backbone,
+            dim: args.dim,
+            hidden: args.hidden,
+            sasrec: SasrecConfig { variant: args.sasrec.into(), ..SasrecConfig::default() },
+            ..ModelConfig::default()
+        },
         objective: ObjectiveConfig { method, lambda: args.lambda, margin: args.margin, ..ObjectiveConfig::default() },
         epochs: args.epochs,
         batch_size: args.batch,

@@ -13,6 +13,7 @@ pub mod fused_gru;
 pub mod loaders;
 pub mod metrics;
 pub mod model;
+pub mod model_file;
 pub mod movielens;
 pub mod nn;
 pub mod objective;

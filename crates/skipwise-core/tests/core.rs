@@ -6,7 +6,7 @@ use skipwise_core::burn::module::{Module, ModuleVisitor, Param};
 use skipwise_core::burn::optim::GradientsParams;
 use skipwise_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use skipwise_core::data::{Click, FpRule, Session};
-use skipwise_core::model::{Backbone, FpaConfig, FpaOutput, ModelConfig, Recommender};
+use skipwise_core::model::{Backbone, FpaConfig, FpaOutput, ModelConfig, Recommender, SasrecConfig, SasrecVariant};
 use skipwise_core::objective::{Method, ObjectiveConfig, hinge, loss, nll};
 use skipwise_core::sim::{SimConfig, Simulator};
 use skipwise_core::train::{TrainConfig, Trainer, read_scalar, top_k};
@@ -188,6 +188,42 @@ fn gru4rec_has_recboles_parameter_count_on_ml100k() {
 }
 
 #[test]
+fn sasrec_has_recboles_parameter_count_on_ml100k() {
+    // RecBole 1.2.1 logs 211,008 trainable parameters for SASRec's defaults on ML-100K: 1,683 × 64
+    // item rows, 50 × 64 positions, the embedding LayerNorm, and 2 layers of 4 biased 64 × 64
+    // projections, a 64 → 256 → 64 feed-forward and two LayerNorms.
+    let config = ModelConfig { backbone: Backbone::SasRec, ..ModelConfig::default() };
+    let model = Recommender::new(&config, 1683, 1, &device());
+    assert_eq!(model.items.num_params() + model.encoder.num_params(), 211_008);
+    // pmixer's: a d → d feed-forward, so 2 × 2 × (64 × 192 + 64) fewer weights.
+    let pmixer = ModelConfig { sasrec: SasrecConfig { variant: SasrecVariant::Pmixer, ..SasrecConfig::default() }, ..config };
+    let model = Recommender::new(&pmixer, 1683, 1, &device());
+    assert_eq!(model.items.num_params() + model.encoder.num_params(), 211_008 - 2 * (64 * 192 + 192 * 64 + 192));
+}
+
+/// SASRec reads only the past, and RecBole's numbers positions from the session's first item:
+/// a session's state is the same alone in its batch or left-padded beside a longer one. pmixer
+/// numbers the padded window's positions, as its code does, so padding moves its state.
+#[test]
+fn sasrec_recboles_state_ignores_padding_and_pmixers_numbers_the_window() {
+    let _serial = serial();
+    for variant in [SasrecVariant::RecBole, SasrecVariant::Pmixer] {
+        let config = ModelConfig { backbone: Backbone::SasRec, sasrec: SasrecConfig { variant, ..SasrecConfig::default() }, ..ModelConfig::default() };
+        let model = Recommender::new(&config, 20, 3, &device());
+        let short = Example { prefix: vec![4, 5, 6], target: 1, fps: vec![], session: 0 };
+        let long = Example { prefix: vec![9, 8, 7, 6, 5, 4, 3, 2], target: 1, fps: vec![], session: 1 };
+        let states = |examples: &[&Example]| model.encode(&make_batch(examples, 10, false, &device())).into_data().try_to_vec::<f32>().expect("floats");
+        let alone = states(&[&short]);
+        let padded = states(&[&short, &long]);
+        let d = alone.len();
+        let same = alone.iter().zip(&padded[..d]).all(|(a, b)| (a - b).abs() < 1e-4);
+        assert_eq!(same, variant == SasrecVariant::RecBole, "{variant:?}: alone {:?} vs padded {:?}", &alone[..4], &padded[..4]);
+        let other = states(&[&Example { prefix: vec![4, 5, 7], ..short.clone() }]);
+        assert!(other.iter().zip(&alone).any(|(a, b)| (a - b).abs() > 1e-4), "{variant:?}: the last item must matter");
+    }
+}
+
+#[test]
 fn shapes_hold_for_length_one_and_mostly_padding() {
     let _serial = serial();
     for backbone in Backbone::ALL {
@@ -218,6 +254,8 @@ fn a_tiny_dataset_is_overfitted_to_hr_at_1() {
         let mut cfg = config(backbone, Method::FpSimple);
         cfg.model.dropout_emb = 0.0;
         cfg.model.dropout_hidden = 0.0;
+        cfg.model.sasrec.dropout_hidden = 0.0;
+        cfg.model.sasrec.dropout_attn = 0.0;
         cfg.lr = 0.03;
         let mut trainer = Trainer::new(cfg, 17, &device()).expect("trainer");
         let examples = trainer.train_examples(&sessions);

@@ -21,6 +21,8 @@ pub enum Pending {
     Init,
     /// Both models' weights, for the page's history snapshot.
     Snapshot,
+    /// Whether a model file (its name and text) fits the FP-aware slot.
+    CheckModel { name: String, text: String },
 }
 
 #[derive(Debug, Default)]

@@ -253,7 +253,14 @@ pub enum Request {
         warm: Option<String>,
         #[serde(default)]
         trained: u32,
+        /// A model file's text (`skipwise train`'s model.json) for the FP-aware slot, already
+        /// accepted by `CheckModel`; the cached and shipped weights then go to Vanilla alone.
+        #[serde(default)]
+        model: Option<String>,
     },
+    /// Whether a model file fits the FP-aware slot of `catalog`: answered with `ModelChecked`
+    /// (what it is) or an `Error` saying why not. Changes nothing.
+    CheckModel { catalog: Catalog, skip_secs: f32, seed: u64, name: String, text: String },
     /// `steps` more training steps on simulated sessions, reporting the loss after each.
     Train { steps: u32 },
     /// A finished play: label it with the FP rule (at the play's own threshold), update both
@@ -283,6 +290,8 @@ pub enum Response {
     WarmLoaded { catalog: Catalog },
     /// Both models' weights (opaque text for `Start::warm`) after they learnt `events` plays.
     Snapshot { events: u32, weights: String },
+    /// `CheckModel`'s answer: the file fits; what it holds, in words.
+    ModelChecked { description: String },
     /// Something went wrong but the request goes on (e.g. cached weights that no longer fit).
     Warning { message: String },
     /// The request failed; this is its answer (the page stops waiting for it).

@@ -14,6 +14,7 @@ use skipwise_core::model::FpaConfig;
 use skipwise_core::online::{NowTerm, OnlineConfig, OnlineLearner};
 use skipwise_core::sim::Simulator;
 use skipwise_core::train::{TrainConfig, Trainer};
+use skipwise_core::model_file::ModelFile;
 use skipwise_core::weights::{self, Weights};
 use skipwise_protocol::{Catalog, Play, Ranked, Reason};
 
@@ -84,20 +85,53 @@ pub enum Reading {
 
 /// As [`learner`], under `reading`.
 pub fn build(catalog: Catalog, skip_secs: f32, seed: u64, method: Method, reading: Reading, device: &Device) -> skipwise_core::Result<OnlineLearner> {
+    let config = player_config(method, seed);
+    build_from(catalog, skip_secs, config, reading, None, device).map_err(skipwise_core::Error::Config)
+}
+
+/// A learner of `config` on `catalog`'s simulated listeners (its replay buffer), starting from
+/// `weights` when given (a model file's, already in the catalog's item order).
+fn build_from(catalog: Catalog, skip_secs: f32, mut config: TrainConfig, reading: Reading, weights: Option<&Weights>, device: &Device) -> Result<OnlineLearner, String> {
     let mut sim = Simulator::new(kind(catalog).sim_config());
     let rule = FpRule { skip_secs, ..FpRule::default() };
-    rule.validate()?;
+    rule.validate().map_err(|e| e.to_string())?;
     let data = sim.dataset(&rule);
     let now = (reading == Reading::Page).then_some(NOW_TERM);
     let online = OnlineConfig { steps_per_event: 2, rule, now, ..OnlineConfig::default() };
-    let mut config = player_config(method, seed);
     if reading == Reading::Paper {
         config.model.fpa.floor = 0.0;
     }
-    let trainer = Trainer::new(config, data.n_rows(), device)?;
+    let mut trainer = Trainer::new(config, data.n_rows(), device).map_err(|e| e.to_string())?;
+    if let Some(w) = weights {
+        trainer.model = weights::load(trainer.model.clone(), w).map_err(|e| e.to_string())?;
+    }
     let warm = trainer.train_examples(&data.sessions);
-    trainer.check_items(&warm)?;
+    trainer.check_items(&warm).map_err(|e| e.to_string())?;
     Ok(OnlineLearner::new(trainer, data.items, warm, online))
+}
+
+/// The FP-aware slot's learner from a model file (`skipwise train` on this catalog's listeners,
+/// e.g. `skipwise simulate --catalog music`): the file's model and method with its weights, and
+/// the page's online training (batch, learning rate, clipping, session length, online FP term),
+/// so that it reacts to the visitor's plays as the page's own model does. Refused, with the
+/// reason, for a Vanilla model (the slot is the FP-aware one) or another item set.
+pub fn imported_learner(catalog: Catalog, skip_secs: f32, seed: u64, file: &ModelFile, device: &Device) -> Result<OnlineLearner, String> {
+    let method = file.config.objective.method;
+    if method.keeps_fps_in_input() {
+        return Err(format!("this model was trained with {}; the FP-aware slot takes FP-Simple, FP-Metric or FP-AdaMetric", method.name()));
+    }
+    let page = player_config(method, seed);
+    let config = TrainConfig {
+        model: file.config.model.clone(),
+        objective: ObjectiveConfig { method, ..page.objective.clone() },
+        ..page
+    };
+    let index = {
+        let mut sim = Simulator::new(kind(catalog).sim_config());
+        sim.dataset(&FpRule { skip_secs, ..FpRule::default() }).items
+    };
+    let weights = file.weights_for(&index)?;
+    build_from(catalog, skip_secs, config, Reading::Page, Some(&weights), device)
 }
 
 pub struct Player {
@@ -137,6 +171,20 @@ impl Player {
             })
             .collect();
         Ok(Self { fp_aware, vanilla, events: 0, map: None, genres, previous: [None, None] })
+    }
+
+    /// As [`Player::new`], with `file`'s model in the FP-aware slot ([`imported_learner`]).
+    pub fn with_model(catalog: Catalog, skip_secs: f32, seed: u64, file: &ModelFile, device: &Device) -> Result<Self, String> {
+        let fp_aware = imported_learner(catalog, skip_secs, seed, file, device)?;
+        let mut player = Self::new(catalog, skip_secs, seed, device).map_err(|e| e.to_string())?;
+        player.fp_aware = fp_aware;
+        Ok(player)
+    }
+
+    /// A model file's model in words, for the page.
+    pub fn describe(file: &ModelFile) -> String {
+        let m = &file.config.model;
+        format!("{} {}, d = {}, {} items", file.config.objective.method.name(), m.backbone.name(), m.dim, file.items.len())
     }
 
     /// Model `which`'s list (0 = FP-aware, 1 = Vanilla) from its `scores` for the current
@@ -220,12 +268,14 @@ impl Player {
         Ok(fp)
     }
 
-    /// Writes cached warm-start weights (the text [`Player::warm_text`] made) into both models.
-    pub fn load_warm(&mut self, text: &str) -> Result<(), String> {
+    /// Writes cached warm-start weights (the text [`Player::warm_text`] made) into both models,
+    /// or with `vanilla_only` (an imported model holds the FP-aware slot) into Vanilla alone.
+    pub fn load_warm(&mut self, text: &str, vanilla_only: bool) -> Result<(), String> {
         let [a, v]: [Weights; 2] = serde_json::from_str(text).map_err(|e| format!("unreadable weights: {e}"))?;
-        let fp_aware = weights::load(self.fp_aware.trainer.model.clone(), &a).map_err(|e| e.to_string())?;
         let vanilla = weights::load(self.vanilla.trainer.model.clone(), &v).map_err(|e| e.to_string())?;
-        self.fp_aware.trainer.model = fp_aware;
+        if !vanilla_only {
+            self.fp_aware.trainer.model = weights::load(self.fp_aware.trainer.model.clone(), &a).map_err(|e| e.to_string())?;
+        }
         self.vanilla.trainer.model = vanilla;
         Ok(())
     }
@@ -336,14 +386,14 @@ mod tests {
             &weights::read_sync(&a.vanilla.trainer.model).expect("reads"),
         );
         let mut b = Player::new(Catalog::Movies, 10.0, DEFAULT_SEED, &device).expect("player");
-        b.load_warm(&text).expect("loads");
+        b.load_warm(&text, false).expect("loads");
         assert_eq!(a.lists_sync().expect("lists"), b.lists_sync().expect("lists"));
         let scores = |l: &OnlineLearner| l.trainer.score_tensor(&[1, 2]).into_data().try_to_vec::<f32>().unwrap_or_default();
         assert_eq!(scores(&a.vanilla), scores(&b.vanilla));
         // Weights of the other catalog (another size) are refused, and the text's errors say so.
         let mut music = Player::new(Catalog::Music, 10.0, DEFAULT_SEED, &device).expect("player");
-        assert!(music.load_warm(&text).is_err());
-        let err = music.load_warm("[1, 2").expect_err("truncated text");
+        assert!(music.load_warm(&text, false).is_err());
+        let err = music.load_warm("[1, 2", false).expect_err("truncated text");
         assert!(err.starts_with("unreadable weights"), "{err}");
     }
 
@@ -473,5 +523,36 @@ mod tests {
         }
         eprintln!("skipped genre in the top 10s: FP-AdaMetric {ada}, Vanilla {vanilla}");
         assert!(ada * 2 < vanilla, "skipped genre in the top 10s: FP-AdaMetric {ada}, Vanilla {vanilla}");
+    }
+
+    /// The committed model file (`skipwise simulate --catalog music`, then `skipwise train
+    /// --backbone stamp --dim 16 --hidden 16 --epochs 3`), which the browser test imports: it
+    /// fits Music's FP-aware slot with exactly its weights (its item rows renumbered to the
+    /// catalog's), and is refused, with the reason, by Movies and as a Vanilla model.
+    #[test]
+    fn a_natively_trained_model_file_takes_the_fp_aware_slot_of_its_own_catalog_only() {
+        let text = include_str!("../../../tests/data/music-stamp-fp-adametric.model.json");
+        let file = ModelFile::parse(text, "music.model.json").expect("a model file");
+        let device = Device::flex();
+        let mut player = Player::with_model(Catalog::Music, 10.0, DEFAULT_SEED, &file, &device).expect("fits Music");
+        assert_eq!(Player::describe(&file), "FP-AdaMetric STAMP, d = 16, 300 items");
+        // Scores of the imported model equal the file's own model's over the same items.
+        let own = file.trainer(&device, "music.model.json").expect("trainer");
+        let session = [3u64, 17, 42];
+        let rows = |index: &skipwise_core::data::ItemIndex| session.iter().map(|id| index.get(*id).expect("a catalog item")).collect::<Vec<u32>>();
+        let imported = player.fp_aware.trainer.score_tensor(&rows(&player.fp_aware.items)).into_data().try_to_vec::<f32>().unwrap_or_default();
+        let file_rows: Vec<u32> = session.iter().map(|id| file.items.iter().position(|i| i == id).expect("in the file") as u32 + 1).collect();
+        let native = own.score_tensor(&file_rows).into_data().try_to_vec::<f32>().unwrap_or_default();
+        for (id, row) in [(5u64, player.fp_aware.items.get(5).expect("item 5")), (250, player.fp_aware.items.get(250).expect("item 250"))] {
+            let at = file.items.iter().position(|i| *i == id).expect("in the file") + 1;
+            assert!((imported[row as usize] - native[at]).abs() < 1e-4, "item {id}: {} vs {}", imported[row as usize], native[at]);
+        }
+        assert!(player.observe_sync(&Play { item: 5, played_secs: 2.0, duration_secs: 200.0, skip_secs: 10.0, liked: false }).expect("learns"));
+        let err = Player::with_model(Catalog::Movies, 10.0, DEFAULT_SEED, &file, &device).err().expect("not Movies");
+        assert!(err.contains("trained on 300 items, this catalog has 200"), "{err}");
+        let mut vanilla = file.clone();
+        vanilla.config.objective.method = Method::Vanilla;
+        let err = Player::with_model(Catalog::Music, 10.0, DEFAULT_SEED, &vanilla, &device).err().expect("not Vanilla");
+        assert!(err.contains("trained with Vanilla; the FP-aware slot takes"), "{err}");
     }
 }

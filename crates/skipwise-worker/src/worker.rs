@@ -7,7 +7,8 @@
 //! worker on the CPU with the history.
 
 use crate::backend;
-use skipwise_worker::player::Player;
+use skipwise_worker::player::{Player, imported_learner};
+use skipwise_core::model_file::ModelFile;
 use skipwise_core::batch::Example;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::online::OnlineLearner;
@@ -129,15 +130,26 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             post(Response::Ready { backend: info });
             Ok(())
         }
-        Request::Start { catalog, skip_secs, seed, warm_steps, history, warm, trained } => {
+        Request::CheckModel { catalog, skip_secs, seed, name, text } => {
+            let device = state.borrow().device.clone().ok_or("no backend yet: send Init first".to_string())?;
+            let file = ModelFile::parse(&text, &name)?;
+            imported_learner(catalog, skip_secs, seed, &file, &device).map_err(|e| format!("{name}: {e}"))?;
+            post(Response::ModelChecked { description: Player::describe(&file) });
+            Ok(())
+        }
+        Request::Start { catalog, skip_secs, seed, warm_steps, history, warm, trained, model } => {
             let t0 = now();
             let device = state.borrow().device.clone().ok_or("no backend yet: send Init first".to_string())?;
-            let mut player = Player::new(catalog, skip_secs, seed, &device).map_err(|e| e.to_string())?;
+            let imported = model.is_some();
+            let mut player = match model {
+                Some(text) => Player::with_model(catalog, skip_secs, seed, &ModelFile::parse(&text, "the imported model")?, &device)?,
+                None => Player::new(catalog, skip_secs, seed, &device).map_err(|e| e.to_string())?,
+            };
             // New models: their loss steps count from 1 (the page clears its chart with them).
             state.borrow_mut().player = None;
             state.borrow_mut().loss_steps = 0;
             let on_gpu = state.borrow().on_gpu;
-            let loaded = match warm.map(|text| player.load_warm(&text)) {
+            let loaded = match warm.map(|text| player.load_warm(&text, imported)) {
                 Some(Ok(())) => true,
                 Some(Err(e)) => {
                     post(Response::Warning { message: format!("The cached weights could not be used ({e}); training from scratch.") });
@@ -156,7 +168,8 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
                 post(Response::Progress { what: "Warm start on simulated listeners".into(), done: step - 1, total });
                 train_both(state, &mut player, on_gpu).await?;
             }
-            if steps > 0 {
+            // An imported model's weights are not the page's warm start: never cached as one.
+            if steps > 0 && !imported {
                 let weights = Player::warm_text(&read_weights(&player.fp_aware).await?, &read_weights(&player.vanilla).await?);
                 post(Response::WarmWeights { catalog, warm_steps, weights });
             }

@@ -5,6 +5,7 @@
 pub mod fpa;
 pub mod gru4rec;
 pub mod narm;
+pub mod sasrec;
 pub mod srgnn;
 pub mod stamp;
 
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use fpa::{Fpa, FpaActivation, FpaConfig, FpaOutput};
 pub use gru4rec::Gru4Rec;
 pub use narm::Narm;
+pub use sasrec::{Sasrec, SasrecConfig, SasrecVariant};
 pub use srgnn::SrGnn;
 pub use stamp::Stamp;
 
@@ -29,10 +31,11 @@ pub enum Backbone {
     Narm,
     Stamp,
     SrGnn,
+    SasRec,
 }
 
 impl Backbone {
-    pub const ALL: [Backbone; 4] = [Backbone::Gru4Rec, Backbone::Narm, Backbone::Stamp, Backbone::SrGnn];
+    pub const ALL: [Backbone; 5] = [Backbone::Gru4Rec, Backbone::Narm, Backbone::Stamp, Backbone::SrGnn, Backbone::SasRec];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -40,6 +43,7 @@ impl Backbone {
             Backbone::Narm => "NARM",
             Backbone::Stamp => "STAMP",
             Backbone::SrGnn => "SR-GNN",
+            Backbone::SasRec => "SASRec",
         }
     }
 
@@ -49,6 +53,7 @@ impl Backbone {
             "narm" => Some(Backbone::Narm),
             "stamp" => Some(Backbone::Stamp),
             "srgnn" => Some(Backbone::SrGnn),
+            "sasrec" => Some(Backbone::SasRec),
             _ => None,
         }
     }
@@ -67,6 +72,9 @@ pub struct ModelConfig {
     pub dropout_hidden: f64,
     pub srgnn_steps: usize,
     pub fpa: FpaConfig,
+    /// SASRec's layers, heads, inner width, dropouts, positions and variant.
+    #[serde(default)]
+    pub sasrec: SasrecConfig,
 }
 
 impl Default for ModelConfig {
@@ -79,6 +87,7 @@ impl Default for ModelConfig {
             dropout_hidden: 0.5,
             srgnn_steps: 1,
             fpa: FpaConfig::default(),
+            sasrec: SasrecConfig::default(),
         }
     }
 }
@@ -97,6 +106,7 @@ pub enum Encoder {
     Narm(Narm),
     Stamp(Stamp),
     SrGnn(SrGnn),
+    Sasrec(Sasrec),
 }
 
 #[derive(Module, Debug)]
@@ -118,6 +128,11 @@ impl Recommender {
             Backbone::Gru4Rec | Backbone::Narm => Init::Normal((2.0 / (n_rows + d) as f32).sqrt()),
             Backbone::Stamp => Init::Normal(0.002),
             Backbone::SrGnn => Init::Uniform(1.0 / (d as f32).sqrt()),
+            // RecBole: N(0, initializer_range = 0.02); pmixer: xavier_normal_ on every parameter.
+            Backbone::SasRec => match config.sasrec.variant {
+                SasrecVariant::RecBole => Init::Normal(0.02),
+                SasrecVariant::Pmixer => Init::Normal((2.0 / (n_rows + d) as f32).sqrt()),
+            },
         };
         let items = param2(&mut rng, [n_rows, d], item_init, device);
         let encoder = match config.backbone {
@@ -131,6 +146,7 @@ impl Recommender {
             )),
             Backbone::Stamp => Encoder::Stamp(Stamp::new(&mut rng, d, device)),
             Backbone::SrGnn => Encoder::SrGnn(SrGnn::new(&mut rng, d, config.srgnn_steps, device)),
+            Backbone::SasRec => Encoder::Sasrec(Sasrec::new(&mut rng, d, &config.sasrec, device)),
         };
         let fpa = Fpa::new(&mut rng, d, &config.fpa, device);
         Self { items, encoder, fpa }
@@ -159,6 +175,7 @@ impl Recommender {
             Encoder::Gru4Rec(m) => m.forward(Input::Rows { table: &self.items.val(), ids: &batch.items }, batch.mask.clone()),
             Encoder::Narm(m) => m.forward(Input::Rows { table: &self.items.val(), ids: &batch.items }, batch.mask.clone()),
             Encoder::Stamp(m) => m.forward(self.embed(batch.items.clone(), batch.mask.clone()), batch.mask.clone()),
+            Encoder::Sasrec(m) => m.forward(self.items.val(), batch.items.clone(), batch.mask.clone()),
             Encoder::SrGnn(m) => match &batch.graph {
                 Some(graph) => {
                     let nodes = self.embed(graph.nodes.clone(), graph.node_mask.clone());
