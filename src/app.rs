@@ -531,7 +531,7 @@ fn UnderTheHood(ctx: Ctx) -> impl IntoView {
             <h2 id="hood-heading">"Under the hood"</h2>
             <p class="hint">
                 {format!(
-                    "Both models are STAMP (d = 32) trained in a Web Worker: {} warm-start steps on simulated listeners \
+                    "The page's two models are STAMP (d = 32), trained in a Web Worker: {} warm-start steps on simulated listeners \
                      (shipped with the page for the default seed, else trained here and cached in IndexedDB, so a reload \
                      skips them), then two steps per play on your session plus replay, \
                      and for FP-AdaMetric up to three more that push your skips below what its list offers. \

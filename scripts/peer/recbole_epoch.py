@@ -7,47 +7,18 @@ length 50, full-softmax CE, Adam 1e-3, batch 4096, leave-one-out by time). Print
 import json
 import os
 import sys
-import tempfile
 import time
 
 import torch
-from recbole.config import Config
 from recbole.data import create_dataset, data_preparation
 from recbole.model.sequential_recommender import GRU4Rec
 from recbole.trainer import Trainer
 from recbole.utils import init_seed
 
+from anchor_config import anchor_config
+
 data_dir, epochs = os.path.abspath(sys.argv[1]), int(sys.argv[2])
-# RecBole writes log/ and log_tensorboard/ into the working directory: keep them out of the repo.
-scratch = tempfile.mkdtemp(prefix="recbole-")
-os.chdir(scratch)
-checkpoints = os.path.join(scratch, "checkpoints")
-config = Config(
-    model="GRU4Rec",
-    dataset="ml-100k",
-    config_dict={
-        "data_path": data_dir,
-        "checkpoint_dir": checkpoints,
-        "use_gpu": False,
-        "seed": 2020,
-        "reproducibility": True,
-        "show_progress": False,
-        "USER_ID_FIELD": "user_id",
-        "ITEM_ID_FIELD": "item_id",
-        "TIME_FIELD": "timestamp",
-        "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
-        "MAX_ITEM_LIST_LENGTH": 50,
-        "train_neg_sample_args": None,
-        "loss_type": "CE",
-        "embedding_size": 64,
-        "hidden_size": 128,
-        "num_layers": 1,
-        "dropout_prob": 0.3,
-        "learning_rate": 0.001,
-        "train_batch_size": 4096,
-        "eval_args": {"split": {"LS": "valid_and_test"}, "order": "TO", "mode": "full"},
-    },
-)
+config = anchor_config(data_dir, "GRU4Rec")
 init_seed(config["seed"], config["reproducibility"])
 dataset = create_dataset(config)
 train, _valid, _test = data_preparation(config, dataset)

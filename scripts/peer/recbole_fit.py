@@ -11,48 +11,26 @@ dropout 0.5 / 0.5). Prints one JSON line.
 import json
 import os
 import sys
-import tempfile
 import time
 
 import torch
-from recbole.config import Config
 from recbole.data import create_dataset, data_preparation
 from recbole.model.sequential_recommender import GRU4Rec, SASRec
 from recbole.trainer import Trainer
 from recbole.utils import init_seed
 
+from anchor_config import anchor_config
+
 data_dir, model_name, max_epochs = os.path.abspath(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-scratch = tempfile.mkdtemp(prefix="recbole-")
-os.chdir(scratch)  # RecBole writes log/ into the working directory
-extra = {"embedding_size": 64, "hidden_size": 128, "num_layers": 1, "dropout_prob": 0.3} if model_name == "GRU4Rec" else {}
-config = Config(
-    model=model_name,
-    dataset="ml-100k",
-    config_dict={
-        "data_path": data_dir,
-        "checkpoint_dir": os.path.join(scratch, "checkpoints"),
-        "use_gpu": False,
-        "seed": 2020,
-        "reproducibility": True,
-        "show_progress": False,
-        "USER_ID_FIELD": "user_id",
-        "ITEM_ID_FIELD": "item_id",
-        "TIME_FIELD": "timestamp",
-        "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
-        "MAX_ITEM_LIST_LENGTH": 50,
-        "train_neg_sample_args": None,
-        "loss_type": "CE",
-        "learning_rate": 0.001,
-        "train_batch_size": 4096,
-        "eval_batch_size": 4096,
-        "epochs": max_epochs,
-        "stopping_step": 10,
-        "valid_metric": "MRR@10",
-        "metrics": ["Hit", "MRR", "NDCG"],
-        "topk": [10, 20],
-        "eval_args": {"split": {"LS": "valid_and_test"}, "order": "TO", "mode": "full"},
-        **extra,
-    },
+config = anchor_config(
+    data_dir,
+    model_name,
+    epochs=max_epochs,
+    stopping_step=10,
+    valid_metric="MRR@10",
+    metrics=["Hit", "MRR", "NDCG"],
+    topk=[10, 20],
+    eval_batch_size=4096,
 )
 init_seed(config["seed"], config["reproducibility"])
 dataset = create_dataset(config)

@@ -14,7 +14,7 @@ use skipwise_core::objective::Method;
     version,
     about = "FP-aware session recommendation: train, evaluate and benchmark Skipwise's models natively",
     arg_required_else_help = true,
-    after_help = "Get MovieLens-100K first with ./scripts/fetch-data (it is not redistributable, so never committed)."
+    after_help = "Get MovieLens-100K first with `skipwise fetch` (it is not redistributable, so never committed)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -58,6 +58,9 @@ pub enum Command {
     /// curiosity clicks, mild dislikes, context skips): FP@20 per kind, and f_FPA's weight per
     /// kind, overall and at matched similarity to the session; writes JSON.
     SimKinds(SimKinds),
+    /// Puts MovieLens-100K (RecBole's atomic copy, from RecBole's wheel on PyPI, sha256-checked)
+    /// in data/ml-100k/, which git ignores: MovieLens may not be redistributed.
+    Fetch(Fetch),
     /// Reads a log as `train` would and says what it holds: events, sessions, items, FPs and the
     /// 80/10/10 split, and this process's peak memory. Trains nothing.
     Inspect(Inspect),
@@ -87,6 +90,13 @@ pub struct SimKinds {
     pub device: DeviceName,
     #[arg(long, default_value = "results/sim-kinds.json")]
     pub json: String,
+}
+
+#[derive(Args, Debug)]
+pub struct Fetch {
+    /// The folder ml-100k.inter goes to (what `ml100k --file` reads by default).
+    #[arg(long, default_value = "data/ml-100k")]
+    pub dest: String,
 }
 
 #[derive(Args, Debug)]
@@ -367,6 +377,10 @@ pub struct FitArgs {
     /// pmixer's (pre-LN query, ReLU, final LayerNorm; UFNRec builds on it).
     #[arg(long, value_enum, default_value = "recbole")]
     pub sasrec: SasrecFlavour,
+    /// The paper's user term (eq. 3): a user embedding joined to the session's by a linear
+    /// f_concat, when the log has users (ignored when it has none).
+    #[arg(long, default_value_t = false, action = ArgAction::Set)]
+    pub user_term: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -36,7 +36,7 @@ pub fn compare(args: &Compare) -> Result<(), String> {
         let mut reports = Vec::new();
         for &seed in &args.seeds {
             let label = format!("{} seed {seed}", method.name());
-            let (_, _, test) = fit_and_test(&config(&args.fit, method, seed), &p, &device, &label, None)?;
+            let (_, _, test) = fit_and_test(&config(&args.fit, method, seed, p.data.users()), &p, &device, &label, None)?;
             reports.push(test);
         }
         rows.push(table::summarize(method.name(), &reports));
@@ -59,7 +59,7 @@ pub fn compare(args: &Compare) -> Result<(), String> {
         split: [p.split.train.len(), p.split.valid.len(), p.split.test.len()],
         backbone: args.fit.backbone.name(),
         seeds: &args.seeds,
-        config: config(&args.fit, args.methods[0], args.seeds[0]),
+        config: config(&args.fit, args.methods[0], args.seeds[0], p.data.users()),
         methods: &rows,
         seconds: started.elapsed().as_secs_f64(),
     };

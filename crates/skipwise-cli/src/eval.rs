@@ -44,7 +44,13 @@ pub fn eval(args: &Eval) -> Result<(), String> {
     if test.is_empty() {
         return Err(format!("{}: no test session has two plays of items the model knows ({unknown} plays of unknown items)", args.data.data));
     }
-    let trainer = model.trainer(&device(args.device)?, &args.model)?;
+    let mut trainer = model.trainer(&device(args.device)?, &args.model)?;
+    if trainer.config.model.users > 0 {
+        // Users are numbered in order of first appearance, as when the model was trained: the
+        // same people only on the same log (on another one the numbers name other people).
+        eprintln!("{}: the model has the user term; users are matched by their order in the log", args.model);
+        trainer.set_users(&test).map_err(|e| format!("{}: {e}", args.model))?;
+    }
     let report = trainer.evaluate_sessions(&test, model.config.objective.method.keeps_fps_in_input()).map_err(|e| e.to_string())?;
     println!(
         "{} {} from {} on {}: {} test sessions, {kept} plays ({unknown} of items the model never saw, left out)",

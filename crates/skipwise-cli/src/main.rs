@@ -6,6 +6,7 @@ mod commands;
 mod compare;
 mod config_file;
 mod eval;
+mod fetch;
 mod inspect;
 mod progress;
 mod recommend;
@@ -74,6 +75,7 @@ fn main() {
         Command::Recommend(a) => recommend::recommend(a),
         Command::Simulate(a) => simulate::simulate(a),
         Command::Inspect(a) => inspect::inspect(a),
+        Command::Fetch(a) => fetch::fetch(a),
         Command::SimKinds(a) => sim_kinds::sim_kinds(a),
     };
     // A finished run's flags, as a file that repeats it (`--config`), beside its results.

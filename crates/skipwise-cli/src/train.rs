@@ -86,13 +86,15 @@ pub fn prepare(args: &DataArgs) -> Result<Prepared, String> {
     Ok(Prepared { loaded, format, data, split })
 }
 
-pub fn config(args: &FitArgs, method: Method, seed: u64) -> TrainConfig {
+/// `users`: how many users the log has (the user term's table, with `--user-term true`).
+pub fn config(args: &FitArgs, method: Method, seed: u64, users: usize) -> TrainConfig {
     TrainConfig {
         model: ModelConfig {
             backbone: args.backbone,
             dim: args.dim,
             hidden: args.hidden,
             sasrec: SasrecConfig { variant: args.sasrec.into(), ..SasrecConfig::default() },
+            users: if args.user_term { users } else { 0 },
             ..ModelConfig::default()
         },
         objective: ObjectiveConfig { method, lambda: args.lambda, margin: args.margin, ..ObjectiveConfig::default() },
@@ -132,6 +134,7 @@ pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: 
         }
         None => (Trainer::new(config.clone(), p.data.n_rows(), device).map_err(|e| e.to_string())?, FitProgress::default()),
     };
+    trainer.set_users(&p.data.sessions).map_err(|e| e.to_string())?;
     let bar = Epochs::new(config.epochs, label);
     let examples = trainer.train_examples(&p.split.train);
     let valid = eval_examples(&p.split.valid, config.objective.method.keeps_fps_in_input());
@@ -162,7 +165,7 @@ pub fn train(args: &Train) -> Result<(), String> {
         return Err(format!("{checkpoint}: no checkpoint to resume from (run without --resume)"));
     }
     let p = prepare(&args.data)?;
-    let config = config(&args.fit, args.method, args.seed);
+    let config = config(&args.fit, args.method, args.seed, p.data.users());
     let label = format!("{} {}", args.method.name(), args.fit.backbone.name());
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out))?;
     let saved = Resumable { path: &checkpoint, resume: args.resume };

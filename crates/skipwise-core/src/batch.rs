@@ -177,6 +177,9 @@ pub struct Batch {
     pub size: usize,
     /// Host copy of the targets (for metrics and bookkeeping).
     pub target_ids: Vec<u32>,
+    /// Each row's user (row of the user table; 0 = unknown), for a model with the user term;
+    /// the trainer fills it in (`Trainer::set_users`).
+    pub users: Option<Tensor<1, Int>>,
 }
 
 /// Builds a batch; the last `max_len` items of each prefix are kept.
@@ -225,6 +228,7 @@ pub fn make_batch_padded(
         graph,
         size: b,
         target_ids: examples.iter().map(|e| e.target).collect(),
+        users: None,
     }
 }
 

@@ -242,6 +242,11 @@ impl Dataset {
         }
         Ok(Self { items, sessions })
     }
+
+    /// How many users the sessions name (dense user ids are `0..users()`); 0 without users.
+    pub fn users(&self) -> usize {
+        self.sessions.iter().filter_map(|s| s.user).max().map_or(0, |u| u as usize + 1)
+    }
 }
 
 /// Train / validation / test sessions.

@@ -185,6 +185,8 @@ pub struct Trainer {
     /// The autodiff device training runs on.
     device: Device,
     pub(crate) rng: Rng,
+    /// Each session's user row (user + 1), for the user term: see [`Trainer::set_users`].
+    session_users: std::collections::HashMap<u64, u32>,
 }
 
 impl Trainer {
@@ -202,7 +204,7 @@ impl Trainer {
             .with_grad_clipping(config.grad_clip.map(burn::grad_clipping::GradientClippingConfig::Norm))
             .init();
         let rng = Rng::new(config.seed ^ 0xBA7C);
-        Ok(Self { config, model, optim, device, rng })
+        Ok(Self { config, model, optim, device, rng, session_users: Default::default() })
     }
 
     pub fn device(&self) -> &Device {
@@ -223,7 +225,41 @@ impl Trainer {
             true => (self.config.max_len, self.config.objective.fp_cap),
             false => (1, 1),
         };
-        make_batch_padded(examples, self.config.max_len, min_len, min_fps, self.model.needs_graph(), device)
+        let batch = make_batch_padded(examples, self.config.max_len, min_len, min_fps, self.model.needs_graph(), device);
+        self.with_users(batch, examples, device)
+    }
+
+    /// Tells the trainer whose each session is, for a model with the user term: every example
+    /// of session `s` then carries `s.user`'s embedding (sessions without a user, and any other
+    /// session id, get row 0, the unknown user). Not part of a checkpoint: call it after
+    /// [`Trainer::resume`] too. Refused when the data has more users than the model has rows;
+    /// a model without the user term ignores them.
+    pub fn set_users(&mut self, sessions: &[Session]) -> Result<()> {
+        let rows = self.config.model.users;
+        if rows == 0 {
+            // No user term: nothing reads them.
+            self.session_users.clear();
+            return Ok(());
+        }
+        if let Some(s) = sessions.iter().find(|s| s.user.is_some_and(|u| u as usize >= rows)) {
+            return Err(Error::Config(format!(
+                "session {} is user {} but the model has the user term for {rows} users",
+                s.id,
+                s.user.unwrap_or_default()
+            )));
+        }
+        self.session_users = sessions.iter().filter_map(|s| Some((s.id, s.user? + 1))).collect();
+        Ok(())
+    }
+
+    /// `batch` with each row's user, when the model has the user term.
+    fn with_users(&self, mut batch: Batch, examples: &[&Example], device: &Device) -> Batch {
+        if self.model.user_table.is_some() {
+            let rows: Vec<i64> = examples.iter().map(|e| self.session_users.get(&e.session).copied().unwrap_or(0) as i64).collect();
+            let n = rows.len();
+            batch.users = Some(Tensor::from_data(TensorData::new(rows, [n]), device));
+        }
+        batch
     }
 
     /// The training examples of these sessions under this trainer's method.
@@ -416,7 +452,7 @@ impl Trainer {
     fn eval_scores(&self, examples: &[&Example]) -> (Tensor<2>, Batch) {
         let device = self.plain_device();
         let model = self.model.valid();
-        let batch = make_batch(examples, self.config.max_len, model.needs_graph(), &device);
+        let batch = self.with_users(make_batch(examples, self.config.max_len, model.needs_graph(), &device), examples, &device);
         (model.scores(model.encode(&batch)), batch)
     }
 

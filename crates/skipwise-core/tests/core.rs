@@ -223,6 +223,48 @@ fn sasrec_recboles_state_ignores_padding_and_pmixers_numbers_the_window() {
     }
 }
 
+/// The paper's user term (eq. 3): two listeners play the same three items, then each goes on
+/// to an item of their own. Without the user term no model can tell them apart (one of the two
+/// targets must rank second at best); with it, both rank first — and a model trained without
+/// knowing the users (every row the unknown user) is back to guessing.
+#[test]
+fn the_user_term_tells_two_listeners_with_the_same_session_apart() {
+    let _serial = serial();
+    let sessions: Vec<Session> = (0..8u64)
+        .map(|i| {
+            let user = (i % 2) as u32;
+            Session { id: i, user: Some(user), start: i as f64, clicks: [1, 2, 3, 5 + user].iter().map(|it| Click { item: *it, fp: false }).collect() }
+        })
+        .collect();
+    let last_steps = |trainer: &Trainer| -> Vec<f32> {
+        let examples: Vec<Example> = trainer.train_examples(&sessions).into_iter().filter(|e| e.prefix.len() == 3).collect();
+        let refs: Vec<&Example> = examples.iter().collect();
+        trainer.rank_tensor(&refs).into_data().try_to_vec().expect("floats")
+    };
+    let train = |users: usize| {
+        let mut cfg = config(Backbone::Gru4Rec, Method::FpSimple);
+        cfg.model.dropout_emb = 0.0;
+        cfg.model.users = users;
+        cfg.lr = 0.03;
+        let mut trainer = Trainer::new(cfg, 8, &device()).expect("trainer");
+        trainer.set_users(&sessions).expect("users fit");
+        let examples = trainer.train_examples(&sessions);
+        let refs: Vec<&Example> = examples.iter().collect();
+        for _ in 0..200 {
+            trainer.step_sync(&refs).expect("finite");
+        }
+        trainer
+    };
+    let mut with = train(2);
+    assert!(last_steps(&with).iter().all(|r| *r == 0.0), "with the user term: {:?}", last_steps(&with));
+    let without = train(0);
+    assert!(last_steps(&without).iter().any(|r| *r >= 1.0), "without it both cannot rank first: {:?}", last_steps(&without));
+    with.set_users(&[]).expect("no users");
+    assert!(last_steps(&with).iter().any(|r| *r >= 1.0), "unknown users: {:?}", last_steps(&with));
+    let err = with.set_users(&[Session { id: 0, user: Some(2), start: 0.0, clicks: vec![] }]).expect_err("a third user");
+    assert!(err.to_string().contains("user 2 but the model has the user term for 2 users"), "{err}");
+}
+
 #[test]
 fn shapes_hold_for_length_one_and_mostly_padding() {
     let _serial = serial();

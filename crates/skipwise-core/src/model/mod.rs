@@ -75,6 +75,14 @@ pub struct ModelConfig {
     /// SASRec's layers, heads, inner width, dropouts, positions and variant.
     #[serde(default)]
     pub sasrec: SasrecConfig,
+    /// Users of the data, for the paper's user term (eq. 3); 0 = no user term. With users, each
+    /// has an embedding `e_u` (row 0: a user the model never saw) and the session vector becomes
+    /// `f_concat([e_seq; e_u]) = W [e_seq; e_u] + b`, `W: 2d → d`. The paper leaves f_concat open
+    /// (NOTES §1.5.10); one linear layer is the least it can be and keeps scores `e_seq · e_i`
+    /// on the same scale. f_FPA then sees that session vector, user included (§1.5.1's "add e_u
+    /// only when users exist"); positives and FPs stay raw item embeddings (§1.5.3).
+    #[serde(default)]
+    pub users: usize,
 }
 
 impl Default for ModelConfig {
@@ -88,6 +96,7 @@ impl Default for ModelConfig {
             srgnn_steps: 1,
             fpa: FpaConfig::default(),
             sasrec: SasrecConfig::default(),
+            users: 0,
         }
     }
 }
@@ -115,6 +124,9 @@ pub struct Recommender {
     pub items: Param<Tensor<2>>,
     pub encoder: Encoder,
     pub fpa: Fpa,
+    /// The user term (see [`ModelConfig::users`]): `[users + 1, d]` and f_concat.
+    pub user_table: Option<Param<Tensor<2>>>,
+    pub concat: Option<crate::nn::Dense>,
 }
 
 impl Recommender {
@@ -149,7 +161,14 @@ impl Recommender {
             Backbone::SasRec => Encoder::Sasrec(Sasrec::new(&mut rng, d, &config.sasrec, device)),
         };
         let fpa = Fpa::new(&mut rng, d, &config.fpa, device);
-        Self { items, encoder, fpa }
+        let (user_table, concat) = match config.users {
+            0 => (None, None),
+            n => (
+                Some(param2(&mut rng, [n + 1, d], Init::Normal((2.0 / (n + 1 + d) as f32).sqrt()), device)),
+                Some(crate::nn::Dense::new(&mut rng, 2 * d, d, true, Init::Xavier, device)),
+            ),
+        };
+        Self { items, encoder, fpa, user_table, concat }
     }
 
     pub fn n_rows(&self) -> usize {
@@ -169,8 +188,25 @@ impl Recommender {
         embedding(self.items.val(), ids) * mask.unsqueeze_dim::<3>(2)
     }
 
-    /// The session representation `e_seq: [B, d]`.
+    /// The session representation `e_seq: [B, d]`, with the user term when the model has one.
     pub fn encode(&self, batch: &Batch) -> Tensor<2> {
+        let e_seq = self.encode_session(batch);
+        match (&self.user_table, &self.concat) {
+            (Some(table), Some(concat)) => {
+                let [b, _] = e_seq.dims();
+                let users = match &batch.users {
+                    Some(u) => u.clone(),
+                    None => Tensor::<1, Int>::zeros([b], &e_seq.device()),
+                };
+                let e_u = table.val().select(0, users);
+                concat.forward2(Tensor::cat(vec![e_seq, e_u], 1))
+            }
+            _ => e_seq,
+        }
+    }
+
+    /// What the backbone makes of the session alone.
+    fn encode_session(&self, batch: &Batch) -> Tensor<2> {
         match &self.encoder {
             Encoder::Gru4Rec(m) => m.forward(Input::Rows { table: &self.items.val(), ids: &batch.items }, batch.mask.clone()),
             Encoder::Narm(m) => m.forward(Input::Rows { table: &self.items.val(), ids: &batch.items }, batch.mask.clone()),
