@@ -345,6 +345,10 @@ pub struct DataArgs {
     /// A session ends after this long without a click (when the log has no session ids), s.
     #[arg(long, default_value_t = 1800.0)]
     pub gap_secs: f64,
+    /// Sessions with fewer positives than this are dropped (the paper's protocol: 2, the least
+    /// that gives a positive-only target something before it).
+    #[arg(long, default_value_t = 2)]
+    pub min_positives: usize,
 }
 
 /// The model and its training (`train`, `compare`).

@@ -125,6 +125,12 @@ fn measure(trainer: &Trainer, examples: &[Example], kinds: &[Vec<ClickKind>], ad
 }
 
 pub fn sim_kinds(args: &SimKinds) -> Result<(), String> {
+    if !(0.0..1.0).contains(&args.fp_share) {
+        return Err(format!("--fp-share: {} is not a share in [0, 1)", args.fp_share));
+    }
+    if args.seeds.is_empty() {
+        return Err("--seeds needs at least one seed".into());
+    }
     let device = device(args.device)?;
     let methods = [Method::FpSimple, Method::FpMetric, Method::FpAdaMetric];
     let mut rows: Vec<MethodRow> = methods

@@ -72,7 +72,20 @@ pub fn prepare(args: &DataArgs) -> Result<Prepared, String> {
     let options = Options { skip_flag: args.skip_flag.into(), columns: args.columns.clone(), max_play_secs: args.max_play_secs, rows_hint };
     let (loaded, format) = load(&args.data, args.format, &options)?;
     let rule = FpRule { skip_secs: args.skip_secs, rating_max: args.rating_max, ..FpRule::default() };
-    let data = Dataset::from_events(&loaded.events, &rule, args.gap_secs, 2).map_err(|e| format!("{}: {e}", args.data))?;
+    if args.gap_secs <= 0.0 || !args.gap_secs.is_finite() {
+        return Err(format!("--gap-secs: {} is not a positive number of seconds", args.gap_secs));
+    }
+    // A threshold at or above the file's highest rating makes every rated play an FP.
+    let top = loaded.events.iter().filter_map(|e| e.rating).fold(f32::NEG_INFINITY, f32::max);
+    if top.is_finite() && args.rating_max >= top {
+        return Err(format!("--rating-max: {} is at or above every rating in {} (the highest is {top}): every play would be an FP", args.rating_max, args.data));
+    }
+    let mut data = Dataset::from_events(&loaded.events, &rule, args.gap_secs, 2).map_err(|e| format!("{}: {e}", args.data))?;
+    let before = data.sessions.len();
+    data.sessions.retain(|s| s.clicks.iter().filter(|c| !c.fp).count() >= args.min_positives);
+    if data.sessions.len() < before {
+        eprintln!("{} sessions with fewer than {} positives dropped (--min-positives)", before - data.sessions.len(), args.min_positives);
+    }
     let split = split_chronological(&data.sessions, 0.8, 0.1);
     eprintln!(
         "{} sessions ({} train, {} valid, {} test), {} items, FP share {:.2}",
@@ -307,5 +320,23 @@ mod tests {
         let err = crate::eval::read_model(run_path(&out).as_str()).err().expect("run.json is not a model");
         assert!(err.contains("not a Skipwise model file") || err.contains("expected \"skipwise-model\""), "{err}");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Flags that cannot make sense for the file are refused by name before anything trains.
+    #[test]
+    fn a_rating_threshold_above_the_scale_or_a_zero_gap_is_refused_by_its_flag() {
+        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/ml-100k-u.data");
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["skipwise", "train", "--data", sample];
+            argv.extend_from_slice(extra);
+            let crate::cli::Command::Train(args) = crate::cli::Cli::try_parse_from(argv).expect("parses").command else { panic!("train") };
+            args
+        };
+        let err = prepare(&parse(&["--rating-max", "5"]).data).err().expect("every play an FP");
+        assert!(err.starts_with("--rating-max: 5 is at or above every rating"), "{err}");
+        let err = prepare(&parse(&["--gap-secs", "0"]).data).err().expect("no gap");
+        assert!(err.starts_with("--gap-secs: 0 is not a positive number"), "{err}");
+        let p = prepare(&parse(&["--gap-secs", "3600"]).data).expect("the paper's protocol");
+        assert!(p.data.sessions.iter().all(|s| s.clicks.iter().filter(|c| !c.fp).count() >= 2), "sessions of < 2 positives dropped");
     }
 }
