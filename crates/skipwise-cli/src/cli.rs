@@ -76,18 +76,8 @@ pub struct SimKinds {
     /// Shares of the FP kinds: misclick,curiosity,mild,context.
     #[arg(long, default_value = "1,1,1,1", value_parser = skipwise_core::sim::FpMix::parse)]
     pub fp_mix: skipwise_core::sim::FpMix,
-    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
-    pub seeds: Vec<u64>,
-    #[arg(long, default_value_t = 10)]
-    pub epochs: usize,
-    #[arg(long, default_value_t = 64)]
-    pub dim: usize,
-    #[arg(long, default_value_t = 0.5)]
-    pub lambda: f32,
-    #[arg(long, default_value_t = 1.0)]
-    pub margin: f32,
-    #[arg(long, value_enum, default_value = "flex")]
-    pub device: DeviceName,
+    #[command(flatten)]
+    pub fit: SimFit,
     #[arg(long, default_value = "results/sim-kinds.json")]
     pub json: String,
 }
@@ -182,13 +172,9 @@ impl From<Output> for FpaOutput {
     }
 }
 
-#[derive(Args, Debug)]
-pub struct SimTable {
-    #[arg(long, default_value = "narm", value_parser = backbone)]
-    pub backbone: Backbone,
-    /// Share of clicks that are false positives.
-    #[arg(long, default_value_t = 0.5)]
-    pub fp_share: f32,
+/// The training runs of the simulator commands (`sim-table`, `sim-kinds`).
+#[derive(Args, Debug, Clone)]
+pub struct SimFit {
     #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
     pub seeds: Vec<u64>,
     /// At most this many epochs (early stopping on validation MRR@20).
@@ -202,12 +188,23 @@ pub struct SimTable {
     /// m, the hinge margin.
     #[arg(long, default_value_t = 1.0)]
     pub margin: f32,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub device: DeviceName,
+}
+
+#[derive(Args, Debug)]
+pub struct SimTable {
+    #[arg(long, default_value = "narm", value_parser = backbone)]
+    pub backbone: Backbone,
+    /// Share of clicks that are false positives.
+    #[arg(long, default_value_t = 0.5)]
+    pub fp_share: f32,
+    #[command(flatten)]
+    pub fit: SimFit,
     #[arg(long, default_value_t = 300)]
     pub items: usize,
     #[arg(long, default_value_t = 200)]
     pub listeners: usize,
-    #[arg(long, value_enum, default_value = "flex")]
-    pub device: DeviceName,
     #[arg(long, value_delimiter = ',', default_value = "vanilla,fp-simple,fp-metric,fp-adametric", value_parser = method)]
     pub methods: Vec<Method>,
     /// FPs that look like the session (the simulator's decoys).
@@ -558,7 +555,7 @@ mod tests {
         let Ok(Cli { command: Command::SimTable(t) }) = parse("skipwise sim-table --seeds 4,5 --decoy-fps true --fp-scope user") else {
             panic!("sim-table parses")
         };
-        assert_eq!((t.seeds, t.decoy_fps, t.fp_scope, t.backbone), (vec![4, 5], true, Scope::User, Backbone::Narm));
+        assert_eq!((t.fit.seeds, t.decoy_fps, t.fp_scope, t.backbone), (vec![4, 5], true, Scope::User, Backbone::Narm));
         assert!(matches!(parse("skipwise ml100k --seed 7 --fresh true"), Ok(Cli { command: Command::Ml100k(Ml100k { seed: 7, fresh: true, .. }) })));
         // Bad values name the flag and what it accepts.
         let err = parse("skipwise sim-table --backbone lstm").expect_err("unknown backbone").to_string();

@@ -1,6 +1,6 @@
 //! The CLI's commands: each reads its flags, runs the core, prints a table and writes JSON.
 
-use crate::cli::{CatalogArgs, DeviceName, SimTable};
+use crate::cli::{CatalogArgs, DeviceName, SimFit, SimTable};
 use serde::Serialize;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::data::FpRule;
@@ -51,12 +51,13 @@ pub(crate) fn mean_sd(values: &[f64]) -> (f64, f64) {
 pub(crate) const TABLE_KEYS: [&str; 7] = ["HR@10", "MRR@10", "NDCG@10", "HR@20", "MRR@20", "NDCG@20", "FP@20"];
 
 pub fn sim_table(args: &SimTable) -> Result<(), String> {
-    let SimTable { backbone, fp_share, epochs, dim, lambda, margin, items: n_items, listeners, decoy_fps, .. } = *args;
-    let seeds = &args.seeds;
+    let SimTable { backbone, fp_share, items: n_items, listeners, decoy_fps, .. } = *args;
+    let SimFit { epochs, dim, lambda, margin, .. } = args.fit;
+    let seeds = &args.fit.seeds;
     let methods = &args.methods;
     let fp_scope: FpScope = args.fp_scope.into();
     let fpa = FpaConfig { activation: args.fpa_activation.into(), output: args.fpa_output.into(), ..FpaConfig::default() };
-    let device = device(args.device)?;
+    let device = device(args.fit.device)?;
     let json_path = &args.json;
 
     // Vanilla is reported twice: with its natural input (FPs kept in the prefix) and FP-free input.

@@ -60,32 +60,22 @@ struct Report {
     quintile_bounds: Vec<f32>,
 }
 
-/// The test steps' FPs with each one's kind: the kind of its newest FP click before the step.
-fn fp_kinds(sessions: &[Session], kinds: &[Vec<ClickKind>]) -> Vec<Vec<ClickKind>> {
-    let mut out = Vec::new();
-    for s in sessions {
-        let mut prefix = 0usize;
-        let mut kind_of: HashMap<u32, ClickKind> = HashMap::new();
-        let truth = &kinds[s.id as usize];
-        // As `eval_examples(…, false)`: a step per positive click after the first input item.
-        let mut fps: Vec<u32> = Vec::new();
-        let mut positives: Vec<u32> = Vec::new();
-        for (c, kind) in s.clicks.iter().zip(truth) {
-            if !c.fp && prefix > 0 {
-                let set = skipwise_core::batch::fp_set(&fps, &positives, Some(c.item), usize::MAX);
-                out.push(set.iter().map(|f| kind_of.get(f).copied().unwrap_or(ClickKind::Positive)).collect());
-            }
-            if c.fp {
-                fps.retain(|f| *f != c.item);
-                fps.push(c.item);
-                kind_of.insert(c.item, *kind);
-            } else {
-                positives.push(c.item);
-                prefix += 1;
-            }
-        }
-    }
-    out
+/// Each test step's FPs' kinds: for every FP of `examples` (what `eval_examples` made of
+/// `sessions`), the kind of that item's newest FP click before the step's target.
+fn fp_kinds(sessions: &[Session], kinds: &[Vec<ClickKind>], examples: &[Example]) -> Vec<Vec<ClickKind>> {
+    let by_id: HashMap<u64, &Session> = sessions.iter().map(|s| (s.id, s)).collect();
+    examples
+        .iter()
+        .map(|ex| {
+            let (Some(s), Some(truth)) = (by_id.get(&ex.session), kinds.get(ex.session as usize)) else { return vec![ClickKind::Positive; ex.fps.len()] };
+            // The FP-free prefix holds the positives before the target: it is the next one.
+            let at = s.clicks.iter().enumerate().filter(|(_, c)| !c.fp).nth(ex.prefix.len()).map_or(s.clicks.len(), |(i, _)| i);
+            ex.fps
+                .iter()
+                .map(|f| (0..at).rev().find(|&i| s.clicks[i].fp && s.clicks[i].item == *f).map_or(ClickKind::Positive, |i| truth[i]))
+                .collect()
+        })
+        .collect()
 }
 
 fn measure(trainer: &Trainer, examples: &[Example], kinds: &[Vec<ClickKind>], ada: bool) -> Result<Vec<FpSeen>, String> {
@@ -128,10 +118,10 @@ pub fn sim_kinds(args: &SimKinds) -> Result<(), String> {
     if !(0.0..1.0).contains(&args.fp_share) {
         return Err(format!("--fp-share: {} is not a share in [0, 1)", args.fp_share));
     }
-    if args.seeds.is_empty() {
+    if args.fit.seeds.is_empty() {
         return Err("--seeds needs at least one seed".into());
     }
-    let device = device(args.device)?;
+    let device = device(args.fit.device)?;
     let methods = [Method::FpSimple, Method::FpMetric, Method::FpAdaMetric];
     let mut rows: Vec<MethodRow> = methods
         .iter()
@@ -140,15 +130,12 @@ pub fn sim_kinds(args: &SimKinds) -> Result<(), String> {
     let mut pooled: Vec<FpSeen> = Vec::new();
     let mut fp_counts = BTreeMap::new();
     let base = SimConfig { fp_share: args.fp_share, fp_mix: args.fp_mix, ..SimConfig::default() };
-    for (s_i, seed) in args.seeds.iter().enumerate() {
+    for (s_i, seed) in args.fit.seeds.iter().enumerate() {
         let mut sim = Simulator::new(SimConfig { seed: *seed, ..base.clone() });
         let (data, kinds) = sim.dataset_with_kinds(&FpRule::default());
         let split = split_chronological(&data.sessions, 0.8, 0.1);
         let examples = eval_examples(&split.test, false);
-        let step_kinds = fp_kinds(&split.test, &kinds);
-        if step_kinds.len() != examples.len() {
-            return Err(format!("internal: {} test steps but {} kind lists", examples.len(), step_kinds.len()));
-        }
+        let step_kinds = fp_kinds(&split.test, &kinds, &examples);
         if s_i == 0 {
             for k in step_kinds.iter().flatten() {
                 *fp_counts.entry(k.name().to_string()).or_insert(0) += 1;
@@ -156,9 +143,9 @@ pub fn sim_kinds(args: &SimKinds) -> Result<(), String> {
         }
         for (row, method) in rows.iter_mut().zip(methods) {
             let config = TrainConfig {
-                model: ModelConfig { backbone: args.backbone, dim: args.dim, ..ModelConfig::default() },
-                objective: ObjectiveConfig { method, lambda: args.lambda, margin: args.margin, ..ObjectiveConfig::default() },
-                epochs: args.epochs,
+                model: ModelConfig { backbone: args.backbone, dim: args.fit.dim, ..ModelConfig::default() },
+                objective: ObjectiveConfig { method, lambda: args.fit.lambda, margin: args.fit.margin, ..ObjectiveConfig::default() },
+                epochs: args.fit.epochs,
                 seed: *seed,
                 ..TrainConfig::default()
             };
@@ -211,8 +198,8 @@ pub fn sim_kinds(args: &SimKinds) -> Result<(), String> {
         &Report {
             config: base,
             backbone: args.backbone.name().into(),
-            seeds: args.seeds.clone(),
-            epochs: args.epochs,
+            seeds: args.fit.seeds.clone(),
+            epochs: args.fit.epochs,
             fp_counts,
             methods: rows,
             weight_by_kind,
@@ -236,10 +223,10 @@ fn print_report(
     println!(
         "\n{} d = {}, FP share {}, FP mix (misclick, curiosity, mild, context) {:?}; {} seeds; mean ± sd",
         args.backbone.name(),
-        args.dim,
+        args.fit.dim,
         args.fp_share,
         [args.fp_mix.misclick, args.fp_mix.curiosity, args.fp_mix.mild, args.fp_mix.context],
-        args.seeds.len()
+        args.fit.seeds.len()
     );
     let counted: Vec<String> = kinds.iter().map(|k| format!("{k} {}", counts.get(*k).unwrap_or(&0))).collect();
     println!("test-step FPs (first seed): {}", counted.join(", "));

@@ -232,11 +232,6 @@ impl Simulator {
         }
     }
 
-    /// One session of (simulator item index, seconds played).
-    pub fn session_plays(&mut self, listener: usize) -> Vec<(usize, f32)> {
-        self.session(listener).into_iter().map(|p| (p.item, p.secs)).collect()
-    }
-
     /// One session of plays with their ground truth. With the default mix (curiosity clicks
     /// only) it draws exactly what it drew before the mix existed: the other kinds' draws happen
     /// only when their share is positive.

@@ -90,8 +90,8 @@ pub fn build(catalog: Catalog, skip_secs: f32, seed: u64, method: Method, readin
 }
 
 /// A learner of `config` on `catalog`'s simulated listeners (its replay buffer), starting from
-/// `weights` when given (a model file's, already in the catalog's item order).
-fn build_from(catalog: Catalog, skip_secs: f32, mut config: TrainConfig, reading: Reading, weights: Option<&Weights>, device: &Device) -> Result<OnlineLearner, String> {
+/// `file`'s weights when given (renumbered to the catalog's items, or refused for another set).
+fn build_from(catalog: Catalog, skip_secs: f32, mut config: TrainConfig, reading: Reading, file: Option<&ModelFile>, device: &Device) -> Result<OnlineLearner, String> {
     let mut sim = Simulator::new(kind(catalog).sim_config());
     let rule = FpRule { skip_secs, ..FpRule::default() };
     rule.validate().map_err(|e| e.to_string())?;
@@ -102,8 +102,8 @@ fn build_from(catalog: Catalog, skip_secs: f32, mut config: TrainConfig, reading
         config.model.fpa.floor = 0.0;
     }
     let mut trainer = Trainer::new(config, data.n_rows(), device).map_err(|e| e.to_string())?;
-    if let Some(w) = weights {
-        trainer.model = weights::load(trainer.model.clone(), w).map_err(|e| e.to_string())?;
+    if let Some(file) = file {
+        trainer.model = weights::load(trainer.model.clone(), &file.weights_for(&data.items)?).map_err(|e| e.to_string())?;
     }
     let warm = trainer.train_examples(&data.sessions);
     trainer.check_items(&warm).map_err(|e| e.to_string())?;
@@ -126,12 +126,7 @@ pub fn imported_learner(catalog: Catalog, skip_secs: f32, seed: u64, file: &Mode
         objective: ObjectiveConfig { method, ..page.objective.clone() },
         ..page
     };
-    let index = {
-        let mut sim = Simulator::new(kind(catalog).sim_config());
-        sim.dataset(&FpRule { skip_secs, ..FpRule::default() }).items
-    };
-    let weights = file.weights_for(&index)?;
-    build_from(catalog, skip_secs, config, Reading::Page, Some(&weights), device)
+    build_from(catalog, skip_secs, config, Reading::Page, Some(file), device)
 }
 
 pub struct Player {
@@ -162,6 +157,17 @@ impl Player {
     pub fn new(catalog: Catalog, skip_secs: f32, seed: u64, device: &Device) -> skipwise_core::Result<Self> {
         // One seed for both: the twins start from the same weights and differ only by method.
         let fp_aware = learner(catalog, skip_secs, seed, Method::FpAdaMetric, device)?;
+        Self::beside(catalog, skip_secs, seed, fp_aware, device)
+    }
+
+    /// As [`Player::new`], with `file`'s model in the FP-aware slot ([`imported_learner`]).
+    pub fn with_model(catalog: Catalog, skip_secs: f32, seed: u64, file: &ModelFile, device: &Device) -> Result<Self, String> {
+        let fp_aware = imported_learner(catalog, skip_secs, seed, file, device)?;
+        Self::beside(catalog, skip_secs, seed, fp_aware, device).map_err(|e| e.to_string())
+    }
+
+    /// `fp_aware` with the page's Vanilla twin beside it.
+    fn beside(catalog: Catalog, skip_secs: f32, seed: u64, fp_aware: OnlineLearner, device: &Device) -> skipwise_core::Result<Self> {
         let vanilla = learner(catalog, skip_secs, seed, Method::Vanilla, device)?;
         let shown = skipwise_core::catalog::catalog(kind(catalog));
         let genres = (0..fp_aware.trainer.n_rows() as u32)
@@ -171,14 +177,6 @@ impl Player {
             })
             .collect();
         Ok(Self { fp_aware, vanilla, events: 0, map: None, genres, previous: [None, None] })
-    }
-
-    /// As [`Player::new`], with `file`'s model in the FP-aware slot ([`imported_learner`]).
-    pub fn with_model(catalog: Catalog, skip_secs: f32, seed: u64, file: &ModelFile, device: &Device) -> Result<Self, String> {
-        let fp_aware = imported_learner(catalog, skip_secs, seed, file, device)?;
-        let mut player = Self::new(catalog, skip_secs, seed, device).map_err(|e| e.to_string())?;
-        player.fp_aware = fp_aware;
-        Ok(player)
     }
 
     /// A model file's model in words, for the page.

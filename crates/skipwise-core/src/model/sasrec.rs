@@ -23,7 +23,7 @@
 use crate::nn::{Dense, Init, param2};
 use crate::rng::Rng;
 use burn::module::{Module, Param};
-use burn::nn::{Dropout, DropoutConfig};
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig};
 use burn::tensor::activation::{gelu, relu, softmax};
 use burn::tensor::module::embedding;
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -55,30 +55,6 @@ pub struct SasrecConfig {
 impl Default for SasrecConfig {
     fn default() -> Self {
         Self { variant: SasrecVariant::RecBole, layers: 2, heads: 2, inner: 256, dropout_hidden: 0.5, dropout_attn: 0.5, positions: 50 }
-    }
-}
-
-/// Layer normalisation over the last dimension, with a learned scale and shift.
-#[derive(Module, Debug)]
-pub struct LayerNorm {
-    pub gamma: Param<Tensor<1>>,
-    pub beta: Param<Tensor<1>>,
-    pub eps: f64,
-}
-
-impl LayerNorm {
-    pub fn new(dim: usize, eps: f64, device: &Device) -> Self {
-        let ones = Tensor::from_data(TensorData::new(vec![1f32; dim], [dim]), device);
-        let zeros = Tensor::from_data(TensorData::new(vec![0f32; dim], [dim]), device);
-        Self { gamma: Param::from_tensor(ones), beta: Param::from_tensor(zeros), eps }
-    }
-
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let mean = x.clone().mean_dim(2);
-        let centred = x - mean;
-        let var = centred.clone().powi_scalar(2).mean_dim(2);
-        let normed = centred / (var + self.eps).sqrt();
-        normed * self.gamma.val().unsqueeze_dims::<3>(&[0, 1]) + self.beta.val().unsqueeze_dims::<3>(&[0, 1])
     }
 }
 
@@ -144,16 +120,16 @@ impl Sasrec {
         let blocks = (0..config.layers)
             .map(|_| Block {
                 attention: Attention::new(rng, dim, config.heads.max(1), init, config.dropout_attn, device),
-                attention_norm: LayerNorm::new(dim, eps, device),
+                attention_norm: norm(dim, eps, device),
                 ff_in: Dense::new(rng, dim, inner, true, init, device),
                 ff_out: Dense::new(rng, inner, dim, true, init, device),
-                ff_norm: LayerNorm::new(dim, eps, device),
+                ff_norm: norm(dim, eps, device),
                 dropout: DropoutConfig::new(config.dropout_hidden).init(),
             })
             .collect();
         Self {
             positions: param2(rng, [config.positions.max(1), dim], Init::Normal(0.02), device),
-            norm: LayerNorm::new(dim, eps, device),
+            norm: norm(dim, eps, device),
             blocks,
             dropout: DropoutConfig::new(config.dropout_hidden).init(),
             pmixer,
@@ -207,4 +183,9 @@ impl Sasrec {
         };
         out.narrow(1, l - 1, 1).reshape([b, d])
     }
+}
+
+/// burn's LayerNorm over the last dimension (scale 1, shift 0 to start), with `eps`.
+fn norm(dim: usize, eps: f64, device: &Device) -> LayerNorm {
+    LayerNormConfig::new(dim).with_epsilon(eps).init(device)
 }
