@@ -7,6 +7,7 @@ use skipwise_core::batch::FpScope;
 use skipwise_core::loaders::{ColumnMap, Format, SkipFlag};
 use skipwise_core::model::{Backbone, FpaActivation, FpaOutput};
 use skipwise_core::objective::Method;
+use skipwise_core::system::System;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -409,10 +410,14 @@ pub struct Train {
     pub data: DataArgs,
     #[command(flatten)]
     pub fit: FitArgs,
-    #[arg(long, default_value = "fp-adametric", value_parser = method)]
-    pub method: Method,
+    /// The FP treatment, optionally with a backbone and a contrastive term joined by `+`
+    /// (`fp-adametric`, `duorec`, `adaptiverec+fp-simple`, `sasrec+fp-metric`).
+    #[arg(long, default_value = "fp-adametric", value_parser = System::parse)]
+    pub method: System,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    #[command(flatten)]
+    pub contrast: ContrastArgs,
     /// Where model.json, run.json and checkpoint.json (written after every epoch) go.
     #[arg(long, default_value = "results/train")]
     pub out: String,
@@ -491,15 +496,91 @@ pub struct Compare {
     pub data: DataArgs,
     #[command(flatten)]
     pub fit: FitArgs,
-    #[arg(long, value_delimiter = ',', default_value = "vanilla,fp-simple,fp-metric,fp-adametric", value_parser = method)]
-    pub methods: Vec<Method>,
+    /// Systems to compare: FP treatments (vanilla, fp-simple, fp-metric, fp-adametric) on
+    /// --backbone, backbones (gru4rec, sasrec, …), duorec, adaptiverec, or `+`-joined mixes
+    /// (`duorec+fp-simple`, `narm+fp-adametric`).
+    #[arg(long, value_delimiter = ',', default_value = "vanilla,fp-simple,fp-metric,fp-adametric", value_parser = System::parse)]
+    pub methods: Vec<System>,
     #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
     pub seeds: Vec<u64>,
+    /// paper: sessions, 80/10/10 by start time, FPs from the format's rule, positive-only
+    /// targets, early stopping on MRR@20; recbole: RecBole's leave-one-out over each user's whole
+    /// sequence (every interaction a positive), early stopping on MRR@10, each backbone with
+    /// RecBole's defaults (the ML-100K anchor's protocol).
+    #[arg(long, value_enum, default_value = "paper")]
+    pub protocol: Protocol,
+    #[command(flatten)]
+    pub contrast: ContrastArgs,
     #[arg(long, default_value = "results/compare.json")]
     pub json: String,
     /// Also draw the table as grouped bars with ± sd (SVG).
     #[arg(long)]
     pub plot: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    Paper,
+    Recbole,
+}
+
+/// DuoRec's and AdaptiveRec's contrastive term (systems `duorec`, `adaptiverec`).
+#[derive(Args, Debug, Clone)]
+pub struct ContrastArgs {
+    /// Their batch size (the seeds' 256; AdaptiveRec's SimThres has B·d·B·d/8 weights, 8.6 G at
+    /// batch 4096). Other systems use --batch.
+    #[arg(long, default_value_t = 256)]
+    pub contrast_batch: usize,
+    /// λ_sem, the weight of the supervised InfoNCE.
+    #[arg(long, default_value_t = 0.1)]
+    pub contrast_lambda: f32,
+    /// τ, InfoNCE's temperature.
+    #[arg(long, default_value_t = 1.0)]
+    pub tau: f32,
+    /// cos (the AdaptiveRec repository, for both models) or dot (DuoRec's own repository).
+    #[arg(long, value_enum, default_value = "cos")]
+    pub contrast_sim: SimilarityName,
+    /// AdaptiveRec's regulariser: l2 (the code's ‖k − t‖₂) or squared (the paper's ‖k − t‖₂²).
+    #[arg(long, value_enum, default_value = "l2")]
+    pub threshold_penalty: PenaltyName,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimilarityName {
+    Cos,
+    Dot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PenaltyName {
+    L2,
+    Squared,
+}
+
+impl ContrastArgs {
+    pub fn config(&self, kind: skipwise_core::contrastive::Contrast) -> skipwise_core::contrastive::ContrastConfig {
+        use skipwise_core::contrastive::{ContrastConfig, Similarity, ThresholdPenalty};
+        ContrastConfig {
+            kind,
+            lambda: self.contrast_lambda,
+            tau: self.tau,
+            sim: match self.contrast_sim {
+                SimilarityName::Cos => Similarity::Cos,
+                SimilarityName::Dot => Similarity::Dot,
+            },
+            penalty: match self.threshold_penalty {
+                PenaltyName::L2 => ThresholdPenalty::L2,
+                PenaltyName::Squared => ThresholdPenalty::SquaredL2,
+            },
+            ..ContrastConfig::default()
+        }
+    }
+}
+
+impl Default for ContrastArgs {
+    fn default() -> Self {
+        Self { contrast_batch: 256, contrast_lambda: 0.1, tau: 1.0, contrast_sim: SimilarityName::Cos, threshold_penalty: PenaltyName::L2 }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

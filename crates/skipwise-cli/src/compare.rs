@@ -1,27 +1,121 @@
-//! `compare`: several methods × seeds on one log and one split (the paper's protocol, as
-//! `train`): every run's test metrics, mean ± sd per method in one table, JSON, and with `--plot`
-//! a grouped bar chart. The log is read and split once; each method × seed trains afresh.
+//! `compare`: several systems × seeds on one log and one split, every run's test metrics, mean ±
+//! sd per system in one table, JSON, and with `--plot` a grouped bar chart. The log is read and
+//! split once; each system × seed trains afresh.
+//!
+//! Two protocols (`--protocol`): the paper's (sessions, 80/10/10 by start time, FPs from the
+//! format's rule, positive-only targets; see `train`) and RecBole's (leave-one-out over each
+//! user's whole sequence, every interaction a positive, early stopping on validation MRR@10,
+//! each backbone with RecBole's defaults: the ML-100K anchor's protocol, where the seed papers
+//! DuoRec and AdaptiveRec are compared).
 
-use crate::cli::Compare;
+use crate::cli::{Compare, Protocol};
 use crate::commands::{device, write_json};
+use crate::progress::Epochs;
 use crate::table::{self, Row};
-use crate::train::{config, fit_and_test, prepare};
+use crate::train::{Prepared, config, fit_and_test, load, prepare};
 use serde::Serialize;
+use skipwise_core::batch::{LeaveOneOut, leave_one_out};
+use skipwise_core::burn::tensor::Device;
+use skipwise_core::data::{ItemIndex, user_sequences};
+use skipwise_core::loaders::Options;
+use skipwise_core::metrics::Report;
+use skipwise_core::model::Backbone;
+use skipwise_core::system::System;
+use skipwise_core::train::{TrainConfig, Trainer};
 use std::time::Instant;
 
 #[derive(Serialize)]
 struct CompareFile<'a> {
     data: &'a str,
     format: &'a str,
-    sessions: usize,
+    protocol: &'a str,
+    /// Sessions (paper) or users (recbole).
+    sequences: usize,
     items: usize,
     fp_share: f32,
+    /// Sessions (paper) or prediction steps (recbole) in train / valid / test.
     split: [usize; 3],
     backbone: &'a str,
     seeds: &'a [u64],
-    config: skipwise_core::train::TrainConfig,
+    /// The first system's configuration (the others differ in backbone, method, term, batch).
+    config: TrainConfig,
+    configs: Vec<TrainConfig>,
     methods: &'a [Row],
     seconds: f64,
+}
+
+/// What the log became under the chosen protocol.
+enum Data {
+    Paper(Prepared),
+    Recbole { loo: LeaveOneOut, users: usize, items: usize, format: &'static str },
+}
+
+/// RecBole's leave-one-out over the whole log (every interaction a positive).
+fn recbole_split(args: &Compare) -> Result<Data, String> {
+    let d = &args.data;
+    let rows_hint = skipwise_core::loaders::rows_hint(std::path::Path::new(&d.data));
+    let options = Options { skip_flag: d.skip_flag.into(), columns: d.columns.clone(), max_play_secs: d.max_play_secs, rows_hint };
+    let (loaded, format) = load(&d.data, d.format, &options)?;
+    let mut items = ItemIndex::default();
+    let sequences = user_sequences(&loaded.events, &mut items);
+    let loo = leave_one_out(&sequences);
+    if loo.train.is_empty() {
+        return Err(format!("{}: no user has 3 or more interactions: leave-one-out has nothing to train on", d.data));
+    }
+    eprintln!("{}: {} users, {} items; {} training steps, {} valid, {} test", d.data, sequences.len(), items.len(), loo.train.len(), loo.valid.len(), loo.test.len());
+    Ok(Data::Recbole { loo, users: sequences.len(), items: items.len(), format: format.name() })
+}
+
+/// `system`'s run for `seed`: the protocol's defaults over the flags.
+fn run_config(args: &Compare, data: &Data, system: System, seed: u64) -> TrainConfig {
+    let users = match data {
+        Data::Paper(p) => p.data.users(),
+        Data::Recbole { .. } => 0,
+    };
+    let mut c = config(&args.fit, &args.contrast, system, seed, users);
+    if let Data::Recbole { .. } = data {
+        // RecBole's defaults that differ from ours: GRU4Rec's embedding dropout 0.3; max
+        // length 50 for all (ours already), evaluation in larger batches (no effect on numbers).
+        if c.model.backbone == Backbone::Gru4Rec {
+            c.model.dropout_emb = 0.3;
+        }
+        c.eval_batch = 1024;
+    }
+    c
+}
+
+/// One run: (test report, the same model on the FP-free input for a Vanilla-input system in
+/// the paper's protocol, epochs trained, seconds).
+fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str) -> Result<(Report, Option<Report>, usize, f64), String> {
+    let t0 = Instant::now();
+    match data {
+        Data::Paper(p) => {
+            let (trainer, fit, test) = fit_and_test(config, p, device, label, None)?;
+            let secs = t0.elapsed().as_secs_f64();
+            // Vanilla's natural input keeps the FPs; the paper's comparison also asks how the
+            // same model does on the FP-free input the other methods see (NOTES §1.5.8).
+            let without = match config.objective.method.keeps_fps_in_input() {
+                true => Some(trainer.evaluate_sessions(&p.split.test, false).map_err(|e| e.to_string())?),
+                false => None,
+            };
+            Ok((test, without, fit.epochs.len(), secs))
+        }
+        Data::Recbole { loo, .. } => {
+            let mut trainer = Trainer::new(config.clone(), loo_rows(loo), device).map_err(|e| e.to_string())?;
+            let bar = Epochs::new(config.epochs, label);
+            let fit = trainer.fit_examples(&loo.train, &loo.valid, "MRR@10", &mut |log| bar.epoch(log)).map_err(|e| e.to_string())?;
+            bar.finish(&format!("best epoch {} of {}", fit.best_epoch, fit.epochs.len()));
+            let secs = t0.elapsed().as_secs_f64();
+            let test = trainer.evaluate(&loo.test).map_err(|e| e.to_string())?;
+            Ok((test, None, fit.epochs.len(), secs))
+        }
+    }
+}
+
+/// Catalog rows of a leave-one-out split: the highest item id in it, plus padding.
+fn loo_rows(loo: &LeaveOneOut) -> usize {
+    let top = loo.train.iter().chain(&loo.valid).chain(&loo.test).flat_map(|e| e.prefix.iter().chain(std::iter::once(&e.target))).max();
+    top.map_or(1, |m| *m as usize + 1)
 }
 
 pub fn compare(args: &Compare) -> Result<(), String> {
@@ -30,54 +124,73 @@ pub fn compare(args: &Compare) -> Result<(), String> {
     }
     let started = Instant::now();
     let device = device(args.fit.device)?;
-    let p = prepare(&args.data)?;
+    let data = match args.protocol {
+        Protocol::Paper => Data::Paper(prepare(&args.data)?),
+        Protocol::Recbole => recbole_split(args)?,
+    };
+    // Every configuration is checked before the first one trains.
+    for &system in &args.methods {
+        run_config(args, &data, system, args.seeds[0]).validate().map_err(|e| format!("--methods {}: {e}", system.label()))?;
+    }
     let mut rows = Vec::new();
-    let vanilla = skipwise_core::objective::Method::Vanilla;
-    for &method in &args.methods {
-        let (mut reports, mut without_fps) = (Vec::new(), Vec::new());
+    let mut configs = Vec::new();
+    for &system in &args.methods {
+        let (mut reports, mut without_fps, mut epochs, mut secs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let name = system.label();
         for &seed in &args.seeds {
-            let label = format!("{} seed {seed}", method.name());
-            let (trainer, _, test) = fit_and_test(&config(&args.fit, method, seed, p.data.users()), &p, &device, &label, None)?;
+            let config = run_config(args, &data, system, seed);
+            let (test, without, n, s) = run(&config, &data, &device, &format!("{name} seed {seed}"))?;
             reports.push(test);
-            // Vanilla's natural input keeps the FPs; the paper's comparison also asks how the
-            // same model does on the FP-free input the other methods see (NOTES §1.5.8).
-            if method == vanilla {
-                without_fps.push(trainer.evaluate_sessions(&p.split.test, false).map_err(|e| e.to_string())?);
+            without_fps.extend(without);
+            epochs.push(n);
+            secs.push(s);
+            if seed == args.seeds[0] {
+                configs.push(config);
             }
         }
-        match method == vanilla {
-            true => {
-                rows.push(table::summarize("Vanilla (FPs in input)", &reports));
-                rows.push(table::summarize("Vanilla (FPs removed from input)", &without_fps));
+        let backbone = system.backbone_or(args.fit.backbone).name().to_string();
+        let finish = |mut row: Row| {
+            row.backbone = backbone.clone();
+            row.epochs = epochs.clone();
+            row.train_seconds = secs.clone();
+            row
+        };
+        match without_fps.is_empty() {
+            true => rows.push(finish(table::summarize(&name, &reports))),
+            false => {
+                rows.push(finish(table::summarize(&format!("{name} (FPs in input)"), &reports)));
+                rows.push(finish(table::summarize(&format!("{name} (FPs removed from input)"), &without_fps)));
             }
-            false => rows.push(table::summarize(method.name(), &reports)),
         }
     }
-    let title = format!(
-        "{} on {}: {} seeds ({:?}), ≤ {} epochs with early stopping, test = positive-only targets",
-        args.fit.backbone.name(),
-        args.data.data,
-        args.seeds.len(),
-        args.seeds,
-        args.fit.epochs
-    );
+    let (protocol, what) = match args.protocol {
+        Protocol::Paper => ("paper", "test = positive-only targets"),
+        Protocol::Recbole => ("recbole", "RecBole's leave-one-out, early stopping on MRR@10"),
+    };
+    let title = format!("{} ({protocol} protocol): {} seeds ({:?}), ≤ {} epochs with early stopping, {what}", args.data.data, args.seeds.len(), args.seeds, args.fit.epochs);
     table::print(&title, &rows);
+    let (format, sequences, items, fp_share, split) = match &data {
+        Data::Paper(p) => (p.format.name(), p.data.sessions.len(), p.data.items.len(), p.data.fp_share(), [p.split.train.len(), p.split.valid.len(), p.split.test.len()]),
+        Data::Recbole { loo, users, items, format } => (*format, *users, *items, 0.0, [loo.train.len(), loo.valid.len(), loo.test.len()]),
+    };
     let file = CompareFile {
         data: &args.data.data,
-        format: p.format.name(),
-        sessions: p.data.sessions.len(),
-        items: p.data.items.len(),
-        fp_share: p.data.fp_share(),
-        split: [p.split.train.len(), p.split.valid.len(), p.split.test.len()],
+        format,
+        protocol,
+        sequences,
+        items,
+        fp_share,
+        split,
         backbone: args.fit.backbone.name(),
         seeds: &args.seeds,
-        config: config(&args.fit, args.methods[0], args.seeds[0], p.data.users()),
+        config: configs[0].clone(),
+        configs,
         methods: &rows,
         seconds: started.elapsed().as_secs_f64(),
     };
     write_json(&args.json, &file)?;
     if let Some(path) = &args.plot {
-        table::plot(path, &format!("{} on {}", args.fit.backbone.name(), args.data.data), &rows)?;
+        table::plot(path, &format!("{} ({protocol} protocol)", args.data.data), &rows)?;
     }
     Ok(())
 }
@@ -128,6 +241,56 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.contains("FP-AdaMetric") && svg.contains("HR@10"), "{svg}");
         // Three rows × seven metrics: as many bars (filled rectangles beyond the background and legend).
         assert!(svg.matches("<rect").count() >= 21, "{}", svg.matches("<rect").count());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// RecBole's protocol over a log: the seed papers' systems side by side, each row with its
+    /// backbone, epochs and training time; an impossible system is refused before any training.
+    #[test]
+    fn compares_the_contrastive_systems_under_recboles_protocol() {
+        let dir = std::env::temp_dir().join(format!("skipwise-compare-recbole-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let data = dir.join("u.data");
+        let mut text = String::new();
+        for user in 1..=12u64 {
+            for k in 0..20u64 {
+                text.push_str(&format!("{user}\t{}\t4\t{}\n", 1 + (user * 3 + k * 5) % 17, 880_000_000 + user * 1000 + k));
+            }
+        }
+        std::fs::write(&data, text).expect("writes");
+        let json = dir.join("recbole.json");
+        let path = |p: &std::path::Path| p.to_str().unwrap_or_default().to_string();
+        let argv = |methods: &str, batch: &str| {
+            let cli = crate::cli::Cli::try_parse_from([
+                "skipwise", "compare", "--data", &path(&data), "--protocol", "recbole", "--methods", methods, "--seeds", "1", "--epochs", "1",
+                "--dim", "8", "--hidden", "8", "--batch", "64", "--contrast-batch", batch, "--json", &path(&json),
+            ])
+            .expect("parses");
+            let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
+            args
+        };
+        super::compare(&argv("gru4rec,sasrec,duorec,adaptiverec+fp-simple", "16")).expect("compares");
+        let out: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
+        assert_eq!(out["protocol"], "recbole");
+        // 12 users × 20 interactions: 17 training steps each, one valid and one test.
+        assert_eq!(out["split"], serde_json::json!([204, 12, 12]));
+        let methods = out["methods"].as_array().expect("methods");
+        let names: Vec<(&str, &str)> = methods.iter().map(|m| (m["method"].as_str().unwrap_or_default(), m["backbone"].as_str().unwrap_or_default())).collect();
+        assert_eq!(names, [("GRU4Rec", "GRU4Rec"), ("SASRec", "SASRec"), ("DuoRec", "SASRec"), ("AdaptiveRec + FP-Simple", "SASRec")]);
+        for m in methods {
+            assert_eq!(m["epochs"], serde_json::json!([1]), "{m}");
+            assert!(m["train_seconds"][0].as_f64().is_some_and(|s| s > 0.0), "{m}");
+            assert!(m["metrics"]["NDCG@10"].as_f64().is_some_and(|v| (0.0..=1.0).contains(&v)), "{m}");
+        }
+        // The contrastive systems train at --contrast-batch, the others at --batch.
+        let batches: Vec<u64> = out["configs"].as_array().expect("configs").iter().map(|c| c["batch_size"].as_u64().unwrap_or(0)).collect();
+        assert_eq!(batches, [64, 64, 16, 16]);
+        assert_eq!(out["configs"][2]["objective"]["contrast"]["kind"], "DuoRec");
+        // Batch 1 leaves InfoNCE no negatives: refused, naming the field, before anything trains.
+        std::fs::remove_file(&json).ok();
+        let err = super::compare(&argv("gru4rec,duorec", "1")).expect_err("refused");
+        assert!(err.contains("DuoRec") && err.contains("batch_size"), "{err}");
+        assert!(!json.exists(), "no output after a refusal");
         std::fs::remove_dir_all(&dir).ok();
     }
 

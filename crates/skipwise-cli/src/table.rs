@@ -11,9 +11,17 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
     pub method: String,
+    /// The backbone it trained (`compare`; empty where the table has one backbone for all).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub backbone: String,
     pub metrics: BTreeMap<String, f64>,
     pub sd: BTreeMap<String, f64>,
     pub per_seed: Vec<BTreeMap<String, f64>>,
+    /// Per seed: seconds of training (evaluation during training included) and epochs trained.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub train_seconds: Vec<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub epochs: Vec<usize>,
 }
 
 pub fn summarize(method: &str, reports: &[Report]) -> Row {
@@ -25,7 +33,15 @@ pub fn summarize(method: &str, reports: &[Report]) -> Row {
         metrics.insert(key.clone(), m);
         sd.insert(key, s);
     }
-    Row { method: method.to_string(), metrics, sd, per_seed: reports.iter().map(|r| r.values.clone()).collect() }
+    Row {
+        method: method.to_string(),
+        backbone: String::new(),
+        metrics,
+        sd,
+        per_seed: reports.iter().map(|r| r.values.clone()).collect(),
+        train_seconds: Vec::new(),
+        epochs: Vec::new(),
+    }
 }
 
 /// Prints `rows` under `title`, the columns of [`TABLE_KEYS`].

@@ -3,7 +3,9 @@
 //! model file (the config, the item ids and the weights as JSON, read back by `eval` and meant
 //! for the page's Lab).
 
-use crate::cli::{DataArgs, FitArgs, Train};
+use crate::cli::{ContrastArgs, DataArgs, FitArgs, Train};
+use skipwise_core::contrastive::Contrast;
+use skipwise_core::system::System;
 use crate::commands::{TABLE_KEYS, device, write_json, write_text};
 use crate::progress::Epochs;
 use serde::Serialize;
@@ -12,7 +14,7 @@ use skipwise_core::data::{Dataset, FpRule, Split, split_chronological};
 use skipwise_core::loaders::{self, Format, Options};
 use skipwise_core::metrics::Report;
 use skipwise_core::model::{ModelConfig, SasrecConfig};
-use skipwise_core::objective::{Method, ObjectiveConfig};
+use skipwise_core::objective::ObjectiveConfig;
 use skipwise_core::batch::eval_examples;
 use skipwise_core::checkpoint::Checkpoint;
 use skipwise_core::train::{EpochLog, FitProgress, FitReport, TrainConfig, Trainer};
@@ -100,19 +102,29 @@ pub fn prepare(args: &DataArgs) -> Result<Prepared, String> {
 }
 
 /// `users`: how many users the log has (the user term's table, with `--user-term true`).
-pub fn config(args: &FitArgs, method: Method, seed: u64, users: usize) -> TrainConfig {
+/// A system with a contrastive term trains at `--contrast-batch`, on RecBole's SASRec unless it
+/// names another backbone.
+pub fn config(args: &FitArgs, contrast: &ContrastArgs, system: System, seed: u64, users: usize) -> TrainConfig {
+    let backbone = system.backbone_or(args.backbone);
+    let contrastive = system.contrast != Contrast::None;
     TrainConfig {
         model: ModelConfig {
-            backbone: args.backbone,
+            backbone,
             dim: args.dim,
             hidden: args.hidden,
             sasrec: SasrecConfig { variant: args.sasrec.into(), ..SasrecConfig::default() },
             users: if args.user_term { users } else { 0 },
             ..ModelConfig::default()
         },
-        objective: ObjectiveConfig { method, lambda: args.lambda, margin: args.margin, ..ObjectiveConfig::default() },
+        objective: ObjectiveConfig {
+            method: system.method,
+            lambda: args.lambda,
+            margin: args.margin,
+            contrast: contrast.config(system.contrast),
+            ..ObjectiveConfig::default()
+        },
         epochs: args.epochs,
-        batch_size: args.batch,
+        batch_size: if contrastive { contrast.contrast_batch } else { args.batch },
         lr: args.lr,
         seed,
         patience: args.patience,
@@ -178,12 +190,13 @@ pub fn train(args: &Train) -> Result<(), String> {
         return Err(format!("{checkpoint}: no checkpoint to resume from (run without --resume)"));
     }
     let p = prepare(&args.data)?;
-    let config = config(&args.fit, args.method, args.seed, p.data.users());
-    let label = format!("{} {}", args.method.name(), args.fit.backbone.name());
+    let config = config(&args.fit, &args.contrast, args.method, args.seed, p.data.users());
+    let backbone = config.model.backbone.name();
+    let label = format!("{} {backbone}", args.method.label());
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out))?;
     let saved = Resumable { path: &checkpoint, resume: args.resume };
     let (trainer, fit, test) = fit_and_test(&config, &p, &device(args.fit.device)?, &label, Some(saved))?;
-    println!("{} {} on {}: best epoch {} of {}", args.method.name(), args.fit.backbone.name(), args.data.data, fit.best_epoch, fit.epochs.len());
+    println!("{} {backbone} on {}: best epoch {} of {}", args.method.label(), args.data.data, fit.best_epoch, fit.epochs.len());
     for k in TABLE_KEYS {
         println!("  {k:<8} {:.4}", test.get(k));
     }

@@ -120,6 +120,10 @@ impl Trainer {
     /// a GPU if there is one) and moves it to `device` at the next step: set `BURN_DEVICE=flex`
     /// to keep that detour on the CPU (the CLI and the tests do).
     pub fn resume(checkpoint: Checkpoint, device: &Device) -> Result<(Trainer, FitProgress)> {
+        if checkpoint.config.objective.contrast.kind == crate::contrastive::Contrast::AdaptiveRec {
+            // SimThres (34 M weights at batch 256) and its threshold are not in a checkpoint.
+            return Err(Error::Config("objective.contrast: an AdaptiveRec run cannot be resumed (its SimThres is not checkpointed); start it afresh".into()));
+        }
         let mut trainer = Trainer::new(checkpoint.config.clone(), checkpoint.n_rows, device)?;
         let fresh = trainer.model.clone();
         trainer.model = weights::load_with_ids(fresh.clone(), &checkpoint.weights, &checkpoint.param_ids)?;

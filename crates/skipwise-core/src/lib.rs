@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod catalog;
 pub mod checkpoint;
+pub mod contrastive;
 pub mod data;
 pub mod error;
 pub mod fused_gru;
@@ -21,6 +22,7 @@ pub mod online;
 pub mod pca;
 pub mod rng;
 pub mod sim;
+pub mod system;
 pub mod train;
 pub mod weights;
 

@@ -15,6 +15,7 @@
 //! * `margin = 1.0` on the dot-product scale and `lambda = 0.5`: the paper gives neither (§1.5.5).
 
 use crate::batch::{Batch, FpScope, TrainView};
+use crate::contrastive::ContrastConfig;
 use crate::model::Recommender;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{log_softmax, relu};
@@ -77,11 +78,14 @@ pub struct ObjectiveConfig {
     /// At most this many FPs per step (browser cost; NOTES §1.5.4).
     pub fp_cap: usize,
     pub fp_scope: FpScope,
+    /// DuoRec's or AdaptiveRec's contrastive term on top (none by default).
+    #[serde(default)]
+    pub contrast: ContrastConfig,
 }
 
 impl Default for ObjectiveConfig {
     fn default() -> Self {
-        Self { method: Method::FpAdaMetric, lambda: 0.5, margin: 1.0, fp_cap: 50, fp_scope: FpScope::Session }
+        Self { method: Method::FpAdaMetric, lambda: 0.5, margin: 1.0, fp_cap: 50, fp_scope: FpScope::Session, contrast: ContrastConfig::default() }
     }
 }
 
@@ -114,7 +118,12 @@ pub fn hinge(e_seq: Tensor<2>, e_pos: Tensor<2>, e_fp: Tensor<2>, has_fp: Tensor
 }
 
 pub fn loss(model: &Recommender, batch: &Batch, config: &ObjectiveConfig) -> Loss {
-    let e_seq = model.encode(batch);
+    loss_at(model, batch, model.encode(batch), config)
+}
+
+/// [`loss`] given the session vectors `e_seq` of `batch` (a caller that needs them too, e.g.
+/// AdaptiveRec's SimThres, encodes once).
+pub fn loss_at(model: &Recommender, batch: &Batch, e_seq: Tensor<2>, config: &ObjectiveConfig) -> Loss {
     let nll = nll(model.scores(e_seq.clone()), batch);
     let device = e_seq.device();
     if !config.method.uses_metric() {

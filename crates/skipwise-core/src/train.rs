@@ -8,7 +8,8 @@ use crate::data::{PAD, Session};
 use crate::error::{Error, Result};
 use crate::metrics::{Accumulator, FP_KS, Report, fp_in_top, ranks};
 use crate::model::{ModelConfig, Recommender};
-use crate::objective::{Loss, ObjectiveConfig, loss};
+use crate::contrastive::{Contrast, ContrastState, info_nce, negatives_mask, negatives_quantile, pair_targets, relabelled_targets, same_target_index, similarities, threshold_penalty};
+use crate::objective::{Loss, ObjectiveConfig, loss, loss_at};
 use crate::rng::Rng;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -80,7 +81,7 @@ impl TrainConfig {
         if !(self.objective.lambda.is_finite() && self.objective.lambda >= 0.0 && self.objective.margin.is_finite()) {
             return bad("lambda must be ≥ 0 and margin finite");
         }
-        Ok(())
+        self.objective.contrast.validate(self.batch_size, self.model.dim)
     }
 }
 
@@ -91,6 +92,9 @@ pub struct EpochLog {
     pub loss: f64,
     pub nll: f64,
     pub metric: f64,
+    /// The contrastive term's mean (DuoRec, AdaptiveRec), its regulariser included.
+    #[serde(default)]
+    pub contrast: Option<f64>,
     pub valid: Option<Report>,
     /// FP-AdaMetric's weights this epoch: mean, sd, min, max (NOTES §1.5.2 degeneracy check).
     pub fp_weights: Option<WeightStats>,
@@ -187,6 +191,8 @@ pub struct Trainer {
     pub(crate) rng: Rng,
     /// Each session's user row (user + 1), for the user term: see [`Trainer::set_users`].
     session_users: std::collections::HashMap<u64, u32>,
+    /// DuoRec's or AdaptiveRec's state, when the objective has a contrastive term.
+    pub contrast: Option<ContrastState>,
 }
 
 impl Trainer {
@@ -204,7 +210,8 @@ impl Trainer {
             .with_grad_clipping(config.grad_clip.map(burn::grad_clipping::GradientClippingConfig::Norm))
             .init();
         let rng = Rng::new(config.seed ^ 0xBA7C);
-        Ok(Self { config, model, optim, device, rng, session_users: Default::default() })
+        let contrast = ContrastState::new(&config.objective.contrast, config.batch_size, config.model.dim, config.seed, &device);
+        Ok(Self { config, model, optim, device, rng, session_users: Default::default(), contrast })
     }
 
     pub fn device(&self) -> &Device {
@@ -344,6 +351,69 @@ impl Trainer {
         Ok((total, nll, metric, stats))
     }
 
+    /// One step of an objective with DuoRec's or AdaptiveRec's contrastive term (native, sync
+    /// reads; see [`crate::contrastive`]): `partners[r]` is row `r`'s supervised view. Returns
+    /// the total, the NLL, the FP metric term and the contrastive term (regulariser included).
+    pub fn step_contrast_sync(&mut self, examples: &[&Example], partners: &[&Example]) -> Result<(f32, f32, f32, f32)> {
+        let device = self.device.clone();
+        let batch = self.batch(examples, &device);
+        let partner_batch = self.batch(partners, &device);
+        let Some(state) = self.contrast.as_ref() else {
+            return Err(Error::Config("step_contrast_sync: the objective has no contrastive term".into()));
+        };
+        let c = state.config.clone();
+        let b = examples.len();
+        let e_seq = self.model.encode(&batch);
+        let mut l = loss_at(&self.model, &batch, e_seq.clone(), &self.config.objective);
+        // us_x: a second dropout draw of the same rows against the supervised view.
+        let z_i = self.model.encode(&batch);
+        let z_j = self.model.encode(&partner_batch);
+        let sim = similarities(z_i, z_j, c.sim, c.tau);
+        let (targets, drop, penalty) = match &state.simthres {
+            Some((g, _)) => {
+                let k = g.forward(e_seq);
+                let k2 = Tensor::cat(vec![k.clone(), k.clone()], 0);
+                let penalty = state.threshold.map(|t| threshold_penalty(k, t, c.penalty, c.penalty_weight));
+                let above = match c.relabel {
+                    true => None,
+                    false => Some(sim.clone().detach().greater_equal(k2.clone().detach().reshape([2 * b, 1]).repeat_dim(1, 2 * b)).float() * negatives_mask(b, &device)),
+                };
+                let targets = match c.relabel {
+                    true => relabelled_targets(sim.clone(), k2, b),
+                    false => pair_targets(b, &device),
+                };
+                (targets, above, penalty)
+            }
+            None => (pair_targets(b, &device), None, None),
+        };
+        let mut contrast = info_nce(sim.clone(), targets, drop) * c.lambda as f64;
+        if let Some(p) = penalty {
+            contrast = contrast + p;
+        }
+        l.total = l.total + contrast.clone();
+        let mut grads = l.total.backward();
+        let total = read_scalar(l.total)?;
+        if !total.is_finite() {
+            return Err(Error::NonFinite(format!("the loss became {total}; training stopped before the model was overwritten")));
+        }
+        let quantile = match state.simthres.is_some() {
+            true => {
+                let values: Vec<f32> = sim.into_data().try_to_vec().map_err(|e| Error::Backend(format!("{e:?}")))?;
+                Some(negatives_quantile(&values, b, c.quantile))
+            }
+            false => None,
+        };
+        let (nll, metric, contrast) = (read_scalar(l.nll)?, read_scalar(l.metric)?, read_scalar(contrast)?);
+        let lr = self.config.lr;
+        if let Some(state) = self.contrast.as_mut() {
+            state.step_simthres(lr, &mut grads);
+            state.quantiles.extend(quantile);
+        }
+        let model_grads = GradientsParams::from_module(&mut grads, &self.model);
+        self.apply(model_grads);
+        Ok((total, nll, metric, contrast))
+    }
+
     /// Shuffled mini-batches of example indices. With `fixed_shapes` a short last batch is
     /// dropped (unless it is the only one), so every batch has the same shape.
     pub fn epoch_order(&mut self, n: usize) -> Vec<Vec<usize>> {
@@ -351,7 +421,11 @@ impl Trainer {
         self.rng.shuffle(&mut order);
         let size = self.config.batch_size;
         let mut chunks: Vec<Vec<usize>> = order.chunks(size).map(|c| c.to_vec()).collect();
-        if self.config.fixed_shapes && chunks.len() > 1 {
+        // AdaptiveRec's SimThres reads whole batches of exactly `batch_size` rows: its code drops
+        // the short last batch whatever their number.
+        if self.config.objective.contrast.kind == Contrast::AdaptiveRec {
+            chunks.retain(|c| c.len() == size);
+        } else if self.config.fixed_shapes && chunks.len() > 1 {
             chunks.retain(|c| c.len() == size);
         }
         chunks
@@ -396,6 +470,18 @@ impl Trainer {
             return Err(Error::Empty("no training step: every session has fewer than 2 usable clicks".into()));
         }
         self.check_items(examples)?;
+        if self.config.objective.contrast.kind == Contrast::AdaptiveRec && examples.len() < self.config.batch_size {
+            return Err(Error::Config(format!(
+                "batch_size: {}: AdaptiveRec trains on whole batches only (SimThres reads the batch flattened) and there are {} training steps",
+                self.config.batch_size,
+                examples.len()
+            )));
+        }
+        // The supervised view's candidates: other steps with the same target.
+        let same_target = match self.contrast {
+            Some(_) => same_target_index(&examples.iter().map(|e| e.target).collect::<Vec<_>>()),
+            None => Vec::new(),
+        };
         let first = progress.logs.len() + 1;
         for epoch in first..=self.config.epochs {
             if progress.stopped {
@@ -404,9 +490,24 @@ impl Trainer {
             let (mut sum, mut sum_nll, mut sum_metric, mut n) = (0f64, 0f64, 0f64, 0usize);
             let mut stats = WeightStats::default();
             let mut have_stats = false;
+            let mut sum_contrast = 0f64;
             for chunk in self.epoch_order(examples.len()) {
                 let refs: Vec<&Example> = chunk.iter().map(|i| &examples[*i]).collect();
-                let (total, nll, metric, s) = self.step_sync(&refs)?;
+                let (total, nll, metric, s) = match self.contrast.is_some() {
+                    true => {
+                        let partners: Vec<&Example> = chunk
+                            .iter()
+                            .map(|i| match same_target[*i].len() {
+                                0 => &examples[*i],
+                                n => &examples[same_target[*i][self.rng.below(n)] as usize],
+                            })
+                            .collect();
+                        let (total, nll, metric, contrast) = self.step_contrast_sync(&refs, &partners)?;
+                        sum_contrast += contrast as f64 * refs.len() as f64;
+                        (total, nll, metric, None)
+                    }
+                    false => self.step_sync(&refs)?,
+                };
                 let w = refs.len() as f64;
                 sum += total as f64 * w;
                 sum_nll += nll as f64 * w;
@@ -417,12 +518,16 @@ impl Trainer {
                     have_stats = true;
                 }
             }
+            if let Some(c) = self.contrast.as_mut() {
+                c.end_epoch();
+            }
             let report = (!valid_examples.is_empty()).then(|| self.evaluate(valid_examples)).transpose()?;
             let log = EpochLog {
                 epoch,
                 loss: sum / n as f64,
                 nll: sum_nll / n as f64,
                 metric: sum_metric / n as f64,
+                contrast: self.contrast.is_some().then(|| sum_contrast / n as f64),
                 valid: report.clone(),
                 fp_weights: have_stats.then_some(stats),
             };

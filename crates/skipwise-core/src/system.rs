@@ -1,0 +1,98 @@
+//! A *system*: what one row of a comparison trains — a backbone, an FP treatment ([`Method`])
+//! and an optional contrastive term — named the way the seed papers name them.
+//!
+//! Written as `+`-joined parts, any order: `gru4rec`, `sasrec`, `duorec`, `adaptiverec`,
+//! `fp-adametric`, `duorec+fp-simple`, `sasrec+fp-metric`. A part that is a backbone picks it;
+//! `duorec`/`adaptiverec` pick their term and RecBole's SASRec (the papers' encoder) unless a
+//! backbone part says otherwise; a method part picks the FP treatment (Vanilla when none). Parts
+//! left out come from the comparison's defaults (its `--backbone`).
+
+use crate::contrastive::Contrast;
+use crate::model::Backbone;
+use crate::objective::Method;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct System {
+    /// None: the comparison's default backbone.
+    pub backbone: Option<Backbone>,
+    pub method: Method,
+    pub contrast: Contrast,
+}
+
+impl System {
+    pub fn of(method: Method) -> Self {
+        Self { backbone: None, method, contrast: Contrast::None }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (mut backbone, mut method, mut contrast) = (None, None, Contrast::None);
+        for part in text.split('+').map(str::trim) {
+            let key = part.to_ascii_lowercase().replace(['-', '_'], "");
+            let set_once = |what: &str, taken: bool| match taken {
+                true => Err(format!("{text:?}: two {what}s in one system")),
+                false => Ok(()),
+            };
+            if let Some(b) = Backbone::parse(part) {
+                set_once("backbone", backbone.is_some())?;
+                backbone = Some(b);
+            } else if let Some(m) = Method::parse(part) {
+                set_once("method", method.is_some())?;
+                method = Some(m);
+            } else if key == "duorec" || key == "adaptiverec" {
+                set_once("contrastive term", contrast != Contrast::None)?;
+                contrast = if key == "duorec" { Contrast::DuoRec } else { Contrast::AdaptiveRec };
+            } else {
+                return Err(format!(
+                    "unknown system part {part:?} in {text:?} (a backbone: gru4rec, narm, stamp, srgnn, sasrec; a method: vanilla, fp-simple, fp-metric, fp-adametric; or duorec, adaptiverec)"
+                ));
+            }
+        }
+        if contrast != Contrast::None && backbone.is_none() {
+            backbone = Some(Backbone::SasRec);
+        }
+        Ok(Self { backbone, method: method.unwrap_or(Method::Vanilla), contrast })
+    }
+
+    pub fn backbone_or(&self, default: Backbone) -> Backbone {
+        self.backbone.unwrap_or(default)
+    }
+
+    /// The row's name: the contrastive model's (DuoRec, AdaptiveRec) or the backbone's when the
+    /// system names one, then the FP treatment unless it is Vanilla; the method alone otherwise.
+    pub fn label(&self) -> String {
+        let head = match (self.contrast, self.backbone) {
+            (Contrast::None, Some(b)) => Some(b.name().to_string()),
+            (Contrast::None, None) => None,
+            (c, Some(Backbone::SasRec) | None) => Some(c.name().to_string()),
+            (c, Some(b)) => Some(format!("{} on {}", c.name(), b.name())),
+        };
+        match (head, self.method) {
+            (Some(h), Method::Vanilla) => h,
+            (Some(h), m) => format!("{h} + {}", m.name()),
+            (None, m) => m.name().to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn systems_parse_from_their_papers_names() {
+        let p = |s: &str| System::parse(s).expect(s);
+        assert_eq!(p("fp-adametric"), System::of(Method::FpAdaMetric));
+        assert_eq!(p("duorec"), System { backbone: Some(Backbone::SasRec), method: Method::Vanilla, contrast: Contrast::DuoRec });
+        assert_eq!(p("FP-Simple+AdaptiveRec").contrast, Contrast::AdaptiveRec);
+        assert_eq!(p("gru4rec+duorec").backbone, Some(Backbone::Gru4Rec));
+        let labels: Vec<String> = ["gru4rec", "sasrec", "duorec", "adaptiverec+fp-simple", "vanilla", "narm+fp-metric", "gru4rec+duorec"]
+            .iter()
+            .map(|s| p(s).label())
+            .collect();
+        assert_eq!(labels, ["GRU4Rec", "SASRec", "DuoRec", "AdaptiveRec + FP-Simple", "Vanilla", "NARM + FP-Metric", "DuoRec on GRU4Rec"]);
+        assert!(System::parse("sasrec+narm").expect_err("two").contains("two backbones"));
+        let err = System::parse("duorec+bert4rec").expect_err("unknown");
+        assert!(err.contains("\"bert4rec\"") && err.contains("adaptiverec"), "{err}");
+    }
+}
