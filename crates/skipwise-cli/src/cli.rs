@@ -511,6 +511,13 @@ pub struct Compare {
     pub protocol: Protocol,
     #[command(flatten)]
     pub contrast: ContrastArgs,
+    #[command(flatten)]
+    pub ufn: UfnArgs,
+    /// `--protocol recbole`: rank each test target against the whole catalog (full) or against
+    /// 100 items its user never had (sampled, UFNRec's and pmixer's protocol; one draw shared by
+    /// every row).
+    #[arg(long, value_enum, default_value = "full")]
+    pub eval: EvalMode,
     #[arg(long, default_value = "results/compare.json")]
     pub json: String,
     /// Also draw the table as grouped bars with ± sd (SVG).
@@ -543,6 +550,37 @@ pub struct ContrastArgs {
     /// AdaptiveRec's regulariser: l2 (the code's ‖k − t‖₂) or squared (the paper's ‖k − t‖₂²).
     #[arg(long, value_enum, default_value = "l2")]
     pub threshold_penalty: PenaltyName,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EvalMode {
+    Full,
+    Sampled,
+}
+
+/// UFNRec's training (systems `ufnrec`, `sasrec-bce`; its code's defaults).
+#[derive(Args, Debug, Clone)]
+pub struct UfnArgs {
+    /// Sampled negatives per position.
+    #[arg(long, default_value_t = 100)]
+    pub ufn_negatives: usize,
+    /// m: a mined negative's label flips once it has been mined more than m times.
+    #[arg(long, default_value_t = 5)]
+    pub reverse: u32,
+    /// α, the teacher consistency loss's weight.
+    #[arg(long, default_value_t = 0.3)]
+    pub ufn_alpha: f32,
+    /// d, the teacher's EMA decay.
+    #[arg(long, default_value_t = 0.999)]
+    pub ufn_decay: f32,
+    #[arg(long, default_value_t = 128)]
+    pub ufn_batch: usize,
+    /// Start mining after this many epochs instead of the code's loss-plateau rule.
+    #[arg(long)]
+    pub warmup_epochs: Option<usize>,
+    /// Evaluate (and select the best model) every this many epochs.
+    #[arg(long, default_value_t = 4)]
+    pub eval_every: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

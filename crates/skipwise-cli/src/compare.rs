@@ -8,7 +8,7 @@
 //! each backbone with RecBole's defaults: the ML-100K anchor's protocol, where the seed papers
 //! DuoRec and AdaptiveRec are compared).
 
-use crate::cli::{Compare, Protocol};
+use crate::cli::{Compare, EvalMode, Protocol};
 use crate::commands::{device, write_json};
 use crate::progress::Epochs;
 use crate::table::{self, Row};
@@ -22,6 +22,7 @@ use skipwise_core::metrics::Report;
 use skipwise_core::model::Backbone;
 use skipwise_core::system::System;
 use skipwise_core::train::{TrainConfig, Trainer};
+use skipwise_core::ufn::{UfnConfig, UfnEpoch, UfnTrainConfig, UfnTrainer, partition};
 use std::time::Instant;
 
 #[derive(Serialize)]
@@ -37,9 +38,8 @@ struct CompareFile<'a> {
     split: [usize; 3],
     backbone: &'a str,
     seeds: &'a [u64],
-    /// The first system's configuration (the others differ in backbone, method, term, batch).
-    config: TrainConfig,
-    configs: Vec<TrainConfig>,
+    /// Each system's configuration (its first seed's), in the order of `methods`.
+    configs: Vec<serde_json::Value>,
     methods: &'a [Row],
     seconds: f64,
 }
@@ -47,7 +47,7 @@ struct CompareFile<'a> {
 /// What the log became under the chosen protocol.
 enum Data {
     Paper(Prepared),
-    Recbole { loo: LeaveOneOut, users: usize, items: usize, format: &'static str },
+    Recbole { loo: LeaveOneOut, sequences: Vec<(u64, Vec<u32>)>, items: usize, format: &'static str, test_negatives: Option<Vec<Vec<u32>>> },
 }
 
 /// RecBole's leave-one-out over the whole log (every interaction a positive).
@@ -63,7 +63,22 @@ fn recbole_split(args: &Compare) -> Result<Data, String> {
         return Err(format!("{}: no user has 3 or more interactions: leave-one-out has nothing to train on", d.data));
     }
     eprintln!("{}: {} users, {} items; {} training steps, {} valid, {} test", d.data, sequences.len(), items.len(), loo.train.len(), loo.valid.len(), loo.test.len());
-    Ok(Data::Recbole { loo, users: sequences.len(), items: items.len(), format: format.name() })
+    // One draw of 100 negatives per test target, shared by every row (`--eval sampled`).
+    let test_negatives = match args.eval {
+        EvalMode::Sampled => Some(skipwise_core::ufn::sample_negatives(&loo.test, items.len(), 100, 0x7E57).map_err(|e| format!("--eval sampled: {e}"))?),
+        EvalMode::Full => None,
+    };
+    Ok(Data::Recbole { loo, sequences, items: items.len(), format: format.name(), test_negatives })
+}
+
+/// A UFNRec or SASRec-BCE run for `seed`: the code's defaults, `--epochs`, and the `--ufn-*` flags.
+fn ufn_config(args: &Compare, enabled: bool, seed: u64) -> UfnTrainConfig {
+    let u = &args.ufn;
+    let mut c = UfnTrainConfig::paper(args.fit.epochs, seed);
+    c.ufn = UfnConfig { enabled, negatives: u.ufn_negatives, reverse: u.reverse, alpha: u.ufn_alpha, decay: u.ufn_decay, warmup_epochs: u.warmup_epochs };
+    c.batch_size = u.ufn_batch;
+    c.eval_every = u.eval_every;
+    c
 }
 
 /// `system`'s run for `seed`: the protocol's defaults over the flags.
@@ -100,22 +115,53 @@ fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str) -> Resul
             };
             Ok((test, without, fit.epochs.len(), secs))
         }
-        Data::Recbole { loo, .. } => {
-            let mut trainer = Trainer::new(config.clone(), loo_rows(loo), device).map_err(|e| e.to_string())?;
+        Data::Recbole { loo, items, test_negatives, .. } => {
+            let mut trainer = Trainer::new(config.clone(), items + 1, device).map_err(|e| e.to_string())?;
             let bar = Epochs::new(config.epochs, label);
             let fit = trainer.fit_examples(&loo.train, &loo.valid, "MRR@10", &mut |log| bar.epoch(log)).map_err(|e| e.to_string())?;
             bar.finish(&format!("best epoch {} of {}", fit.best_epoch, fit.epochs.len()));
             let secs = t0.elapsed().as_secs_f64();
-            let test = trainer.evaluate(&loo.test).map_err(|e| e.to_string())?;
-            Ok((test, None, fit.epochs.len(), secs))
+            let test = match test_negatives {
+                Some(n) => trainer.evaluate_sampled(&loo.test, n),
+                None => trainer.evaluate(&loo.test),
+            };
+            Ok((test.map_err(|e| e.to_string())?, None, fit.epochs.len(), secs))
         }
     }
 }
 
-/// Catalog rows of a leave-one-out split: the highest item id in it, plus padding.
-fn loo_rows(loo: &LeaveOneOut) -> usize {
-    let top = loo.train.iter().chain(&loo.valid).chain(&loo.test).flat_map(|e| e.prefix.iter().chain(std::iter::once(&e.target))).max();
-    top.map_or(1, |m| *m as usize + 1)
+/// A UFNRec or SASRec-BCE run under RecBole's split (the code's own leave-one-out is the same
+/// cut): (test report, epochs trained, seconds).
+fn run_ufn(config: &UfnTrainConfig, data: &Data, device: &Device, label: &str) -> Result<(Report, usize, f64), String> {
+    let Data::Recbole { loo, sequences, items, test_negatives, .. } = data else {
+        return Err(format!("--methods {label}: ufnrec and sasrec-bce run under --protocol recbole (leave-one-out over each user's sequence)"));
+    };
+    let t0 = Instant::now();
+    let mut trainer = UfnTrainer::new(config.clone(), partition(sequences), items + 1, device).map_err(|e| e.to_string())?;
+    let bar = UfnBar::new(config.epochs, label);
+    let fit = trainer.fit(&loo.valid, &mut |log| bar.epoch(log)).map_err(|e| e.to_string())?;
+    bar.finish(&format!("best epoch {} of {}", fit.best_epoch, fit.epochs.len()));
+    let secs = t0.elapsed().as_secs_f64();
+    let test = trainer.evaluate(&fit.model, &loo.test, test_negatives.as_deref()).map_err(|e| e.to_string())?;
+    Ok((test, fit.epochs.len(), secs))
+}
+
+/// UFNRec's progress: the epoch bar with its loss, whether mining is on, and reversals.
+struct UfnBar(Epochs);
+
+impl UfnBar {
+    fn new(total: usize, label: &str) -> Self {
+        Self(Epochs::new(total, label))
+    }
+
+    fn epoch(&self, log: &UfnEpoch) {
+        let valid = log.valid.as_ref().map_or(String::new(), |r| format!(", valid NDCG@10 {:.4} HR@10 {:.4}", r.get("NDCG@10"), r.get("HR@10")));
+        self.0.line(log.epoch, &format!("loss {:.4}, mining {}, {} labels reversed{valid}", log.loss, if log.mining { "on" } else { "off" }, log.reversed));
+    }
+
+    fn finish(&self, summary: &str) {
+        self.0.finish(summary)
+    }
 }
 
 pub fn compare(args: &Compare) -> Result<(), String> {
@@ -130,7 +176,14 @@ pub fn compare(args: &Compare) -> Result<(), String> {
     };
     // Every configuration is checked before the first one trains.
     for &system in &args.methods {
-        run_config(args, &data, system, args.seeds[0]).validate().map_err(|e| format!("--methods {}: {e}", system.label()))?;
+        let checked = match system.ufn {
+            Some(enabled) => match &data {
+                Data::Recbole { .. } => ufn_config(args, enabled, args.seeds[0]).validate(),
+                Data::Paper(_) => Err(skipwise_core::Error::Config("ufnrec and sasrec-bce run under --protocol recbole (leave-one-out over each user's sequence)".into())),
+            },
+            None => run_config(args, &data, system, args.seeds[0]).validate(),
+        };
+        checked.map_err(|e| format!("--methods {}: {e}", system.label()))?;
     }
     let mut rows = Vec::new();
     let mut configs = Vec::new();
@@ -138,14 +191,25 @@ pub fn compare(args: &Compare) -> Result<(), String> {
         let (mut reports, mut without_fps, mut epochs, mut secs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let name = system.label();
         for &seed in &args.seeds {
-            let config = run_config(args, &data, system, seed);
-            let (test, without, n, s) = run(&config, &data, &device, &format!("{name} seed {seed}"))?;
+            let label = format!("{name} seed {seed}");
+            let (test, without, n, s, config) = match system.ufn {
+                Some(enabled) => {
+                    let config = ufn_config(args, enabled, seed);
+                    let (test, n, s) = run_ufn(&config, &data, &device, &label)?;
+                    (test, None, n, s, serde_json::to_value(&config))
+                }
+                None => {
+                    let config = run_config(args, &data, system, seed);
+                    let (test, without, n, s) = run(&config, &data, &device, &label)?;
+                    (test, without, n, s, serde_json::to_value(&config))
+                }
+            };
             reports.push(test);
             without_fps.extend(without);
             epochs.push(n);
             secs.push(s);
             if seed == args.seeds[0] {
-                configs.push(config);
+                configs.push(config.map_err(|e| e.to_string())?);
             }
         }
         let backbone = system.backbone_or(args.fit.backbone).name().to_string();
@@ -165,13 +229,13 @@ pub fn compare(args: &Compare) -> Result<(), String> {
     }
     let (protocol, what) = match args.protocol {
         Protocol::Paper => ("paper", "test = positive-only targets"),
-        Protocol::Recbole => ("recbole", "RecBole's leave-one-out, early stopping on MRR@10"),
+        Protocol::Recbole => ("recbole", if args.eval == EvalMode::Sampled { "RecBole's leave-one-out, test against 100 sampled negatives" } else { "RecBole's leave-one-out, full ranking" }),
     };
     let title = format!("{} ({protocol} protocol): {} seeds ({:?}), ≤ {} epochs with early stopping, {what}", args.data.data, args.seeds.len(), args.seeds, args.fit.epochs);
     table::print(&title, &rows);
     let (format, sequences, items, fp_share, split) = match &data {
         Data::Paper(p) => (p.format.name(), p.data.sessions.len(), p.data.items.len(), p.data.fp_share(), [p.split.train.len(), p.split.valid.len(), p.split.test.len()]),
-        Data::Recbole { loo, users, items, format } => (*format, *users, *items, 0.0, [loo.train.len(), loo.valid.len(), loo.test.len()]),
+        Data::Recbole { loo, sequences, items, format, .. } => (*format, sequences.len(), *items, 0.0, [loo.train.len(), loo.valid.len(), loo.test.len()]),
     };
     let file = CompareFile {
         data: &args.data.data,
@@ -183,7 +247,6 @@ pub fn compare(args: &Compare) -> Result<(), String> {
         split,
         backbone: args.fit.backbone.name(),
         seeds: &args.seeds,
-        config: configs[0].clone(),
         configs,
         methods: &rows,
         seconds: started.elapsed().as_secs_f64(),
@@ -254,7 +317,7 @@ mod tests {
         let mut text = String::new();
         for user in 1..=12u64 {
             for k in 0..20u64 {
-                text.push_str(&format!("{user}\t{}\t4\t{}\n", 1 + (user * 3 + k * 5) % 17, 880_000_000 + user * 1000 + k));
+                text.push_str(&format!("{user}\t{}\t4\t{}\n", 1 + (user * 3 + k * 7) % 40, 880_000_000 + user * 1000 + k));
             }
         }
         std::fs::write(&data, text).expect("writes");
@@ -286,6 +349,29 @@ mod tests {
         let batches: Vec<u64> = out["configs"].as_array().expect("configs").iter().map(|c| c["batch_size"].as_u64().unwrap_or(0)).collect();
         assert_eq!(batches, [64, 64, 16, 16]);
         assert_eq!(out["configs"][2]["objective"]["contrast"]["kind"], "DuoRec");
+        // UFNRec beside its SASRec-BCE baseline, every row ranked against 100 sampled negatives.
+        let cli = crate::cli::Cli::try_parse_from([
+            "skipwise", "compare", "--data", &path(&data), "--protocol", "recbole", "--methods", "sasrec-bce,ufnrec,gru4rec", "--seeds", "1", "--epochs", "2",
+            "--dim", "8", "--hidden", "8", "--eval", "sampled", "--ufn-negatives", "5", "--ufn-batch", "4", "--warmup-epochs", "1", "--eval-every", "1",
+            "--json", &path(&json),
+        ])
+        .expect("parses");
+        let crate::cli::Command::Compare(ufn) = cli.command else { panic!("compare") };
+        super::compare(&ufn).expect("compares");
+        let out: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
+        let methods = out["methods"].as_array().expect("methods");
+        assert_eq!(methods.iter().map(|m| m["method"].as_str().unwrap_or_default()).collect::<Vec<_>>(), ["SASRec-BCE", "UFNRec", "GRU4Rec"]);
+        assert_eq!(out["configs"][1]["ufn"]["enabled"], true);
+        assert_eq!(out["configs"][0]["ufn"]["enabled"], false);
+        for m in methods {
+            // 101 candidates: HR@100 is 1 unless the target ties or trails all 100.
+            assert!(m["metrics"]["HR@5"].as_f64().is_some_and(|v| (0.0..=1.0).contains(&v)), "{m}");
+        }
+        // UFNRec's own trainer has no session protocol.
+        let mut paper = argv("ufnrec", "16");
+        paper.protocol = crate::cli::Protocol::Paper;
+        let err = super::compare(&paper).expect_err("refused");
+        assert!(err.contains("--protocol recbole"), "{err}");
         // Batch 1 leaves InfoNCE no negatives: refused, naming the field, before anything trains.
         std::fs::remove_file(&json).ok();
         let err = super::compare(&argv("gru4rec,duorec", "1")).expect_err("refused");

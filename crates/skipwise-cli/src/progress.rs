@@ -27,13 +27,19 @@ impl Epochs {
 
     pub fn epoch(&self, log: &EpochLog) {
         let valid = log.valid.as_ref().map_or(String::new(), |r| format!(", valid MRR@20 {:.4} HR@20 {:.4}", r.get("MRR@20"), r.get("HR@20")));
-        let line = format!("loss {:.4} (nll {:.4}, metric {:.4}){valid}", log.loss, log.nll, log.metric);
+        let contrast = log.contrast.map_or(String::new(), |c| format!(", contrast {c:.4}"));
+        self.line(log.epoch, &format!("loss {:.4} (nll {:.4}, metric {:.4}{contrast}){valid}", log.loss, log.nll, log.metric));
+    }
+
+    /// Epoch `epoch` ended with `line` (what the bar's message or the plain line says).
+    pub fn line(&self, epoch: usize, line: &str) {
+        let (log_epoch, line) = (epoch, line.to_string());
         match &self.bar {
             Some(bar) => {
-                bar.set_position(log.epoch as u64);
+                bar.set_position(log_epoch as u64);
                 bar.set_message(line);
             }
-            None => eprintln!("{}: epoch {:>3}: {line}", self.label, log.epoch),
+            None => eprintln!("{}: epoch {:>3}: {line}", self.label, log_epoch),
         }
     }
 

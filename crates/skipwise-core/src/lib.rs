@@ -24,6 +24,7 @@ pub mod rng;
 pub mod sim;
 pub mod system;
 pub mod train;
+pub mod ufn;
 pub mod weights;
 
 /// Lets gemm (burn-flex's matrix products and the fused GRU's) use its WebAssembly SIMD128

@@ -18,15 +18,19 @@ pub struct System {
     pub backbone: Option<Backbone>,
     pub method: Method,
     pub contrast: Contrast,
+    /// UFNRec's own training (BCE over sampled negatives on pmixer's SASRec, [`crate::ufn`]):
+    /// `Some(true)` UFNRec, `Some(false)` the SASRec-BCE baseline it is compared with.
+    #[serde(default)]
+    pub ufn: Option<bool>,
 }
 
 impl System {
     pub fn of(method: Method) -> Self {
-        Self { backbone: None, method, contrast: Contrast::None }
+        Self { backbone: None, method, contrast: Contrast::None, ufn: None }
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
-        let (mut backbone, mut method, mut contrast) = (None, None, Contrast::None);
+        let (mut backbone, mut method, mut contrast, mut ufn) = (None, None, Contrast::None, None);
         for part in text.split('+').map(str::trim) {
             let key = part.to_ascii_lowercase().replace(['-', '_'], "");
             let set_once = |what: &str, taken: bool| match taken {
@@ -39,19 +43,28 @@ impl System {
             } else if let Some(m) = Method::parse(part) {
                 set_once("method", method.is_some())?;
                 method = Some(m);
+            } else if key == "ufnrec" || key == "sasrecbce" {
+                set_once("BCE trainer", ufn.is_some())?;
+                ufn = Some(key == "ufnrec");
             } else if key == "duorec" || key == "adaptiverec" {
                 set_once("contrastive term", contrast != Contrast::None)?;
                 contrast = if key == "duorec" { Contrast::DuoRec } else { Contrast::AdaptiveRec };
             } else {
                 return Err(format!(
-                    "unknown system part {part:?} in {text:?} (a backbone: gru4rec, narm, stamp, srgnn, sasrec; a method: vanilla, fp-simple, fp-metric, fp-adametric; or duorec, adaptiverec)"
+                    "unknown system part {part:?} in {text:?} (a backbone: gru4rec, narm, stamp, srgnn, sasrec; a method: vanilla, fp-simple, fp-metric, fp-adametric; or duorec, adaptiverec, ufnrec, sasrec-bce)"
                 ));
             }
+        }
+        if ufn.is_some() {
+            if contrast != Contrast::None || method.is_some_and(|m| m != Method::Vanilla) || backbone.is_some_and(|b| b != Backbone::SasRec) {
+                return Err(format!("{text:?}: ufnrec and sasrec-bce train their own BCE objective on SASRec; they take no FP method, contrastive term or other backbone"));
+            }
+            backbone = Some(Backbone::SasRec);
         }
         if contrast != Contrast::None && backbone.is_none() {
             backbone = Some(Backbone::SasRec);
         }
-        Ok(Self { backbone, method: method.unwrap_or(Method::Vanilla), contrast })
+        Ok(Self { backbone, method: method.unwrap_or(Method::Vanilla), contrast, ufn })
     }
 
     pub fn backbone_or(&self, default: Backbone) -> Backbone {
@@ -61,6 +74,9 @@ impl System {
     /// The row's name: the contrastive model's (DuoRec, AdaptiveRec) or the backbone's when the
     /// system names one, then the FP treatment unless it is Vanilla; the method alone otherwise.
     pub fn label(&self) -> String {
+        if let Some(ufn) = self.ufn {
+            return if ufn { "UFNRec" } else { "SASRec-BCE" }.to_string();
+        }
         let head = match (self.contrast, self.backbone) {
             (Contrast::None, Some(b)) => Some(b.name().to_string()),
             (Contrast::None, None) => None,
@@ -83,7 +99,9 @@ mod tests {
     fn systems_parse_from_their_papers_names() {
         let p = |s: &str| System::parse(s).expect(s);
         assert_eq!(p("fp-adametric"), System::of(Method::FpAdaMetric));
-        assert_eq!(p("duorec"), System { backbone: Some(Backbone::SasRec), method: Method::Vanilla, contrast: Contrast::DuoRec });
+        assert_eq!(p("duorec"), System { backbone: Some(Backbone::SasRec), method: Method::Vanilla, contrast: Contrast::DuoRec, ufn: None });
+        assert_eq!((p("ufnrec").ufn, p("sasrec-bce").ufn, p("ufnrec").label()), (Some(true), Some(false), "UFNRec".into()));
+        assert!(System::parse("ufnrec+fp-metric").expect_err("combo").contains("BCE objective"));
         assert_eq!(p("FP-Simple+AdaptiveRec").contrast, Contrast::AdaptiveRec);
         assert_eq!(p("gru4rec+duorec").backbone, Some(Backbone::Gru4Rec));
         let labels: Vec<String> = ["gru4rec", "sasrec", "duorec", "adaptiverec+fp-simple", "vanilla", "narm+fp-metric", "gru4rec+duorec"]

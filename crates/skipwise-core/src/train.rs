@@ -571,39 +571,13 @@ impl Trainer {
     /// FPs also count how many of them come back in the top K (`FP@K`).
     pub fn evaluate(&self, examples: &[Example]) -> Result<Report> {
         self.check_items(examples)?;
-        let read = |t: Tensor<1>| -> Result<Vec<f32>> {
-            let data = t.try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
-            data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
-        };
-        let mut acc = Accumulator::default();
-        for (i, chunk) in examples.chunks(self.config.eval_batch).enumerate() {
-            let refs: Vec<&Example> = chunk.iter().collect();
-            let (scores, batch) = self.eval_scores(&refs);
-            let checks = read(crate::metrics::checks(scores.clone(), batch.targets.clone()).reshape([chunk.len() * 2]))?;
-            if let Some(row) = checks.chunks(2).position(|c| c[0] > 0.0) {
-                return Err(Error::NonFinite(format!(
-                    "{} scores in evaluation batch {} (row {row}: {} of its scores are NaN or infinite); evaluation stopped",
-                    self.config.objective.method.name(),
-                    i + 1,
-                    checks[2 * row]
-                )));
-            }
-            acc.tied += checks.chunks(2).filter(|c| c[1] > 0.0).count();
-            for r in read(ranks(scores.clone(), batch.targets.clone()))? {
-                acc.add(r as usize);
-            }
-            if chunk.iter().any(|e| !e.fps.is_empty()) {
-                let inside = read(fp_in_top(scores, batch.fp_items, batch.fp_mask).reshape([chunk.len() * FP_KS.len()]))?;
-                for (e, row) in chunk.iter().zip(inside.chunks(FP_KS.len())) {
-                    let mut counts = [0.0; FP_KS.len()];
-                    for (c, x) in counts.iter_mut().zip(row) {
-                        *c = *x as f64;
-                    }
-                    acc.add_fps(e.fps.len(), counts);
-                }
-            }
-        }
-        Ok(acc.report())
+        evaluate_by(examples, self.config.eval_batch, self.config.objective.method.name(), |refs| self.eval_scores(refs))
+    }
+
+    /// As [`Self::evaluate`], each target ranked against its own `negatives[i]` only.
+    pub fn evaluate_sampled(&self, examples: &[Example], negatives: &[Vec<u32>]) -> Result<Report> {
+        self.check_items(examples)?;
+        evaluate_sampled_by(examples, negatives, self.config.eval_batch, self.config.objective.method.name(), |refs| self.eval_scores(refs))
     }
 
     /// Evaluates sessions on positive-only targets, with FPs kept in or removed from the prefix.
@@ -643,6 +617,79 @@ impl Trainer {
     pub fn item_embeddings(&self) -> Tensor<2> {
         self.model.valid().items.val()
     }
+}
+
+
+/// Full-ranking metrics over `examples` in chunks of `eval_batch`, the scores of each chunk from
+/// `scores_of` (with the batch they came from); `name` (the method) is in the error when a score
+/// is NaN or infinite. Examples that carry FPs also count how many of them come back in the top
+/// K (`FP@K`).
+pub fn evaluate_by(examples: &[Example], eval_batch: usize, name: &str, scores_of: impl Fn(&[&Example]) -> (Tensor<2>, Batch)) -> Result<Report> {
+    let read = |t: Tensor<1>| -> Result<Vec<f32>> {
+        let data = t.try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
+        data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
+    };
+    let mut acc = Accumulator::default();
+    for (i, chunk) in examples.chunks(eval_batch.max(1)).enumerate() {
+        let refs: Vec<&Example> = chunk.iter().collect();
+        let (scores, batch) = scores_of(&refs);
+        let checks = read(crate::metrics::checks(scores.clone(), batch.targets.clone()).reshape([chunk.len() * 2]))?;
+        if let Some(row) = checks.chunks(2).position(|c| c[0] > 0.0) {
+            return Err(Error::NonFinite(format!(
+                "{} scores in evaluation batch {} (row {row}: {} of its scores are NaN or infinite); evaluation stopped",
+                name,
+                i + 1,
+                checks[2 * row]
+            )));
+        }
+        acc.tied += checks.chunks(2).filter(|c| c[1] > 0.0).count();
+        for r in read(ranks(scores.clone(), batch.targets.clone()))? {
+            acc.add(r as usize);
+        }
+        if chunk.iter().any(|e| !e.fps.is_empty()) {
+            let inside = read(fp_in_top(scores, batch.fp_items, batch.fp_mask).reshape([chunk.len() * FP_KS.len()]))?;
+            for (e, row) in chunk.iter().zip(inside.chunks(FP_KS.len())) {
+                let mut counts = [0.0; FP_KS.len()];
+                for (c, x) in counts.iter_mut().zip(row) {
+                    *c = *x as f64;
+                }
+                acc.add_fps(e.fps.len(), counts);
+            }
+        }
+    }
+    Ok(acc.report())
+}
+
+/// As [`evaluate_by`] with each target ranked only against its own `negatives[i]` (the sampled
+/// protocol of pmixer's SASRec and UFNRec: 100 items the user had not seen). Ties count against
+/// the target, as in full ranking.
+pub fn evaluate_sampled_by(
+    examples: &[Example],
+    negatives: &[Vec<u32>],
+    eval_batch: usize,
+    name: &str,
+    scores_of: impl Fn(&[&Example]) -> (Tensor<2>, Batch),
+) -> Result<Report> {
+    if negatives.len() != examples.len() {
+        return Err(Error::Config(format!("{} negative lists for {} examples", negatives.len(), examples.len())));
+    }
+    let mut acc = Accumulator::default();
+    for (i, (chunk, negs)) in examples.chunks(eval_batch.max(1)).zip(negatives.chunks(eval_batch.max(1))).enumerate() {
+        let refs: Vec<&Example> = chunk.iter().collect();
+        let (scores, _) = scores_of(&refs);
+        let [_, n] = scores.dims();
+        let values: Vec<f32> = scores.into_data().try_to_vec().map_err(|e| Error::Backend(format!("{e:?}")))?;
+        for ((e, row), negs) in chunk.iter().zip(values.chunks(n)).zip(negs) {
+            let target = row[e.target as usize];
+            if !target.is_finite() || negs.iter().any(|j| !row[*j as usize].is_finite()) {
+                return Err(Error::NonFinite(format!("{name} scores in evaluation batch {}: NaN or infinite; evaluation stopped", i + 1)));
+            }
+            let rank = negs.iter().filter(|j| row[**j as usize] >= target).count();
+            acc.tied += negs.iter().any(|j| row[*j as usize] == target) as usize;
+            acc.add(rank);
+        }
+    }
+    Ok(acc.report())
 }
 
 /// The top `k` items of a score vector, highest first, skipping padding and `exclude`.
@@ -693,6 +740,27 @@ pub fn tensor2(values: Vec<f32>, shape: [usize; 2], device: &Device) -> Tensor<2
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sampled protocol ranks the target among its own negatives only, ties against it.
+    #[test]
+    fn sampled_ranks_count_only_the_drawn_negatives_and_ties_against_the_target() {
+        let device = Device::flex();
+        let e = Example { prefix: vec![1], target: 2, fps: vec![], session: 0 };
+        // Rows: padding, 1, 2 (target) … 5. Item 3 ties the target, item 4 beats it, 5 trails.
+        let scores = || (tensor2(vec![-1e9, 9.0, 2.0, 2.0, 3.0, 0.5], [1, 6], &device), make_batch(&[&e], 5, false, &device));
+        let rank_of = |negs: Vec<u32>| {
+            let r = evaluate_sampled_by(std::slice::from_ref(&e), &[negs], 8, "test", |_| scores()).expect("evaluates");
+            (r.get("HR@5"), r.get("MRR@5"))
+        };
+        // Among {5}: first. Among {3, 5}: the tie puts it second. Among {3, 4, 5}: third.
+        assert_eq!(rank_of(vec![5]).1, 1.0);
+        assert_eq!(rank_of(vec![3, 5]).1, 0.5);
+        assert!((rank_of(vec![3, 4, 5]).1 - 1.0 / 3.0).abs() < 1e-9);
+        // Item 1 (scores 9) is in the prefix, not among the negatives: it does not count.
+        assert_eq!(rank_of(vec![5, 5]).1, 1.0);
+        let err = evaluate_sampled_by(std::slice::from_ref(&e), &[], 8, "test", |_| scores()).expect_err("lists");
+        assert!(err.to_string().contains("0 negative lists for 1 examples"), "{err}");
+    }
 
     #[test]
     fn a_balanced_list_spreads_over_groups_in_score_order() {

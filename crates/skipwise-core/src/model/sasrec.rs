@@ -136,8 +136,17 @@ impl Sasrec {
         }
     }
 
-    /// `table: [n_rows, d]`, `ids, mask: [B, L]` (left-padded) → `e_seq: [B, d]`.
+    /// `table: [n_rows, d]`, `ids, mask: [B, L]` (left-padded) → `e_seq: [B, d]`, the last
+    /// position's output.
     pub fn forward(&self, table: Tensor<2>, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<2> {
+        let out = self.forward_all(table, ids, mask);
+        let [b, l, d] = out.dims();
+        out.narrow(1, l - 1, 1).reshape([b, d])
+    }
+
+    /// Every position's output `[B, L', d]` (`L' = min(L, positions)`, the newest columns): the
+    /// state after each prefix, which pmixer's training scores at every position (UFNRec).
+    pub fn forward_all(&self, table: Tensor<2>, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<3> {
         let [_, l] = mask.dims();
         let p = self.positions.dims()[0];
         let (ids, mask) = if l > p { (ids.narrow(1, l - p, p), mask.narrow(1, l - p, p)) } else { (ids, mask) };
@@ -181,7 +190,7 @@ impl Sasrec {
             }
             x
         };
-        out.narrow(1, l - 1, 1).reshape([b, d])
+        out
     }
 }
 
