@@ -513,6 +513,12 @@ pub struct Compare {
     pub contrast: ContrastArgs,
     #[command(flatten)]
     pub ufn: UfnArgs,
+    /// SML's batch size (the reference's 32; other systems use --batch).
+    #[arg(long, default_value_t = 32)]
+    pub sml_batch: usize,
+    /// SML: train the item tower's Linear layers (the reference never does).
+    #[arg(long, default_value_t = false, action = ArgAction::Set)]
+    pub sml_train_tower: bool,
     /// `--protocol recbole`: rank each test target against the whole catalog (full) or against
     /// 100 items its user never had (sampled, UFNRec's and pmixer's protocol; one draw shared by
     /// every row).

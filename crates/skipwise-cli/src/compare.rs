@@ -21,6 +21,9 @@ use skipwise_core::loaders::Options;
 use skipwise_core::metrics::Report;
 use skipwise_core::model::Backbone;
 use skipwise_core::system::System;
+use skipwise_core::batch::eval_examples;
+use skipwise_core::objective::Method;
+use skipwise_core::sml::{SmlConfig, SmlEncoder, SmlLoss, SmlTrainer};
 use skipwise_core::train::{TrainConfig, Trainer};
 use skipwise_core::ufn::{UfnConfig, UfnEpoch, UfnTrainConfig, UfnTrainer, partition};
 use std::time::Instant;
@@ -146,6 +149,61 @@ fn run_ufn(config: &UfnTrainConfig, data: &Data, device: &Device, label: &str) -
     Ok((test, fit.epochs.len(), secs))
 }
 
+/// SML's configuration for a run: the paper's values at `--dim`, with the run's epochs,
+/// patience, seed, learning rate and `--sml-*` flags.
+fn sml_config(args: &Compare, (loss, encoder): (SmlLoss, SmlEncoder), seed: u64) -> SmlConfig {
+    SmlConfig {
+        epochs: args.fit.epochs,
+        patience: args.fit.patience,
+        seed,
+        lr: args.fit.lr,
+        batch_size: args.sml_batch,
+        train_item_tower: args.sml_train_tower,
+        ..SmlConfig::paper(loss, encoder, args.fit.dim)
+    }
+}
+
+/// An SML run under the paper's protocol: sessions (FPs kept for Vanilla, removed for
+/// FP-Simple) are its training sequences; (test report, the FP-free input's for Vanilla, epochs,
+/// seconds).
+fn run_sml(config: &SmlConfig, method: Method, data: &Data, device: &Device, label: &str) -> Result<(Report, Option<Report>, usize, f64), String> {
+    let Data::Paper(p) = data else {
+        return Err(format!("--methods {label}: SML trains on sessions: use --protocol paper"));
+    };
+    let t0 = Instant::now();
+    let keep = method.keeps_fps_in_input();
+    let sessions: Vec<Vec<u32>> = p
+        .split
+        .train
+        .iter()
+        .map(|s| match keep {
+            true => s.clicks.iter().map(|c| c.item).collect(),
+            false => s.positives(),
+        })
+        .collect();
+    let mut counts = vec![0u32; p.data.n_rows()];
+    for item in sessions.iter().flatten() {
+        counts[*item as usize] += 1;
+    }
+    let mut trainer = SmlTrainer::new(config.clone(), counts, device).map_err(|e| e.to_string())?;
+    let bar = Epochs::new(config.epochs, label);
+    let valid = eval_examples(&p.split.valid, keep);
+    let (logs, best, model) = trainer
+        .fit(&sessions, &valid, &mut |log| {
+            let v = log.valid.as_ref().map_or(String::new(), |r| format!(", valid MRR@20 {:.4} HR@20 {:.4}", r.get("MRR@20"), r.get("HR@20")));
+            bar.line(log.epoch, &format!("loss {:.4} over {} batches{v}", log.loss, log.batches));
+        })
+        .map_err(|e| e.to_string())?;
+    bar.finish(&format!("best epoch {best} of {}", logs.len()));
+    let secs = t0.elapsed().as_secs_f64();
+    let test = trainer.evaluate(&model, &eval_examples(&p.split.test, keep)).map_err(|e| e.to_string())?;
+    let without = match keep {
+        true => Some(trainer.evaluate(&model, &eval_examples(&p.split.test, false)).map_err(|e| e.to_string())?),
+        false => None,
+    };
+    Ok((test, without, logs.len(), secs))
+}
+
 /// UFNRec's progress: the epoch bar with its loss, whether mining is on, and reversals.
 struct UfnBar(Epochs);
 
@@ -176,12 +234,16 @@ pub fn compare(args: &Compare) -> Result<(), String> {
     };
     // Every configuration is checked before the first one trains.
     for &system in &args.methods {
-        let checked = match system.ufn {
-            Some(enabled) => match &data {
+        let checked = match (system.ufn, system.sml) {
+            (_, Some(sml)) => match &data {
+                Data::Paper(_) => sml_config(args, sml, args.seeds[0]).validate(),
+                Data::Recbole { .. } => Err(skipwise_core::Error::Config("SML trains on sessions: use --protocol paper".into())),
+            },
+            (Some(enabled), None) => match &data {
                 Data::Recbole { .. } => ufn_config(args, enabled, args.seeds[0]).validate(),
                 Data::Paper(_) => Err(skipwise_core::Error::Config("ufnrec and sasrec-bce run under --protocol recbole (leave-one-out over each user's sequence)".into())),
             },
-            None => run_config(args, &data, system, args.seeds[0]).validate(),
+            (None, None) => run_config(args, &data, system, args.seeds[0]).validate(),
         };
         checked.map_err(|e| format!("--methods {}: {e}", system.label()))?;
     }
@@ -192,13 +254,18 @@ pub fn compare(args: &Compare) -> Result<(), String> {
         let name = system.label();
         for &seed in &args.seeds {
             let label = format!("{name} seed {seed}");
-            let (test, without, n, s, config) = match system.ufn {
-                Some(enabled) => {
+            let (test, without, n, s, config) = match (system.ufn, system.sml) {
+                (_, Some(sml)) => {
+                    let config = sml_config(args, sml, seed);
+                    let (test, without, n, s) = run_sml(&config, system.method, &data, &device, &label)?;
+                    (test, without, n, s, serde_json::to_value(&config))
+                }
+                (Some(enabled), None) => {
                     let config = ufn_config(args, enabled, seed);
                     let (test, n, s) = run_ufn(&config, &data, &device, &label)?;
                     (test, None, n, s, serde_json::to_value(&config))
                 }
-                None => {
+                (None, None) => {
                     let config = run_config(args, &data, system, seed);
                     let (test, without, n, s) = run(&config, &data, &device, &label)?;
                     (test, without, n, s, serde_json::to_value(&config))
@@ -212,7 +279,10 @@ pub fn compare(args: &Compare) -> Result<(), String> {
                 configs.push(config.map_err(|e| e.to_string())?);
             }
         }
-        let backbone = system.backbone_or(args.fit.backbone).name().to_string();
+        let backbone = match system.sml {
+            Some((_, encoder)) => format!("SML {}", encoder.name()),
+            None => system.backbone_or(args.fit.backbone).name().to_string(),
+        };
         let finish = |mut row: Row| {
             row.backbone = backbone.clone();
             row.epochs = epochs.clone();
@@ -377,6 +447,49 @@ mod tests {
         let err = super::compare(&argv("gru4rec,duorec", "1")).expect_err("refused");
         assert!(err.contains("DuoRec") && err.contains("batch_size"), "{err}");
         assert!(!json.exists(), "no output after a refusal");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// SML beside the FP methods on a session log: its rows (Vanilla's twice) and its encoder as
+    /// the backbone.
+    #[test]
+    fn compares_sml_beside_the_fp_methods() {
+        let dir = std::env::temp_dir().join(format!("skipwise-compare-sml-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let data = dir.join("u.data");
+        let mut text = String::new();
+        for user in 1..=12u64 {
+            for k in 0..30u64 {
+                let rating = if k % 5 == 0 { 1 } else { 4 };
+                text.push_str(&format!("{user}\t{}\t{rating}\t{}\n", 1 + (user * 7 + k * 3) % 25, 880_000_000 + user * 100_000 + k * 60));
+            }
+        }
+        std::fs::write(&data, text).expect("writes");
+        let json = dir.join("sml.json");
+        let path = |p: &std::path::Path| p.to_str().unwrap_or_default().to_string();
+        let cli = crate::cli::Cli::try_parse_from([
+            "skipwise", "compare", "--data", &path(&data), "--methods", "fp-simple,sml-triplet-gru,sml-ncas-textcnn+fp-simple", "--seeds", "1",
+            "--backbone", "stamp", "--epochs", "1", "--dim", "8", "--gap-secs", "100000", "--sml-batch", "2", "--json", &path(&json),
+        ])
+        .expect("parses");
+        let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
+        super::compare(&args).expect("compares");
+        let out: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
+        let rows: Vec<(&str, &str)> = out["methods"].as_array().expect("rows").iter().map(|m| (m["method"].as_str().unwrap_or_default(), m["backbone"].as_str().unwrap_or_default())).collect();
+        assert_eq!(
+            rows,
+            [
+                ("FP-Simple", "STAMP"),
+                ("SML-Triplet (GRU) (FPs in input)", "SML GRU"),
+                ("SML-Triplet (GRU) (FPs removed from input)", "SML GRU"),
+                ("SML-NCAS (TextCNN) + FP-Simple", "SML TextCNN")
+            ]
+        );
+        for m in out["methods"].as_array().expect("rows") {
+            assert!(m["metrics"]["MRR@20"].as_f64().is_some_and(|v| (0.0..=1.0).contains(&v)), "{m}");
+        }
+        assert_eq!(out["configs"][2]["encoder"], "TextCnn");
+        assert_eq!(out["configs"][1]["train_item_tower"], false);
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -22,6 +22,7 @@ pub mod online;
 pub mod pca;
 pub mod rng;
 pub mod sim;
+pub mod sml;
 pub mod system;
 pub mod train;
 pub mod ufn;

@@ -10,6 +10,7 @@
 use crate::contrastive::Contrast;
 use crate::model::Backbone;
 use crate::objective::Method;
+use crate::sml::{SmlEncoder, SmlLoss};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,15 +23,18 @@ pub struct System {
     /// `Some(true)` UFNRec, `Some(false)` the SASRec-BCE baseline it is compared with.
     #[serde(default)]
     pub ufn: Option<bool>,
+    /// SML's metric learning ([`crate::sml`]) with its loss and session encoder.
+    #[serde(default)]
+    pub sml: Option<(SmlLoss, SmlEncoder)>,
 }
 
 impl System {
     pub fn of(method: Method) -> Self {
-        Self { backbone: None, method, contrast: Contrast::None, ufn: None }
+        Self { backbone: None, method, contrast: Contrast::None, ufn: None, sml: None }
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
-        let (mut backbone, mut method, mut contrast, mut ufn) = (None, None, Contrast::None, None);
+        let (mut backbone, mut method, mut contrast, mut ufn, mut sml) = (None, None, Contrast::None, None, None);
         for part in text.split('+').map(str::trim) {
             let key = part.to_ascii_lowercase().replace(['-', '_'], "");
             let set_once = |what: &str, taken: bool| match taken {
@@ -43,6 +47,20 @@ impl System {
             } else if let Some(m) = Method::parse(part) {
                 set_once("method", method.is_some())?;
                 method = Some(m);
+            } else if let Some(rest) = key.strip_prefix("sml") {
+                set_once("SML loss", sml.is_some())?;
+                let (loss, encoder) = match rest.strip_prefix("triplet") {
+                    Some(e) => (SmlLoss::Triplet, e),
+                    None => (SmlLoss::Ncas, rest.strip_prefix("ncas").ok_or_else(|| format!("{part:?}: SML's loss is triplet or ncas (sml-triplet-gru, sml-ncas-textcnn)"))?),
+                };
+                let encoder = match encoder {
+                    "" | "gru" => SmlEncoder::Gru,
+                    "textcnn" => SmlEncoder::TextCnn,
+                    "maxpool" | "max" => SmlEncoder::MaxPool,
+                    "meanpool" | "mean" | "avgpool" => SmlEncoder::MeanPool,
+                    other => return Err(format!("{part:?}: SML's encoder {other:?} is not one of gru, textcnn, maxpool, meanpool")),
+                };
+                sml = Some((loss, encoder));
             } else if key == "ufnrec" || key == "sasrecbce" {
                 set_once("BCE trainer", ufn.is_some())?;
                 ufn = Some(key == "ufnrec");
@@ -51,7 +69,7 @@ impl System {
                 contrast = if key == "duorec" { Contrast::DuoRec } else { Contrast::AdaptiveRec };
             } else {
                 return Err(format!(
-                    "unknown system part {part:?} in {text:?} (a backbone: gru4rec, narm, stamp, srgnn, sasrec; a method: vanilla, fp-simple, fp-metric, fp-adametric; or duorec, adaptiverec, ufnrec, sasrec-bce)"
+                    "unknown system part {part:?} in {text:?} (a backbone: gru4rec, narm, stamp, srgnn, sasrec; a method: vanilla, fp-simple, fp-metric, fp-adametric; or duorec, adaptiverec, ufnrec, sasrec-bce, sml-triplet-gru, sml-ncas-textcnn, …)"
                 ));
             }
         }
@@ -61,10 +79,13 @@ impl System {
             }
             backbone = Some(Backbone::SasRec);
         }
+        if sml.is_some() && (contrast != Contrast::None || ufn.is_some() || backbone.is_some() || method.is_some_and(|m| !matches!(m, Method::Vanilla | Method::FpSimple))) {
+            return Err(format!("{text:?}: SML has its own towers and loss; it takes only vanilla or fp-simple (FPs removed from its sessions)"));
+        }
         if contrast != Contrast::None && backbone.is_none() {
             backbone = Some(Backbone::SasRec);
         }
-        Ok(Self { backbone, method: method.unwrap_or(Method::Vanilla), contrast, ufn })
+        Ok(Self { backbone, method: method.unwrap_or(Method::Vanilla), contrast, ufn, sml })
     }
 
     pub fn backbone_or(&self, default: Backbone) -> Backbone {
@@ -74,6 +95,13 @@ impl System {
     /// The row's name: the contrastive model's (DuoRec, AdaptiveRec) or the backbone's when the
     /// system names one, then the FP treatment unless it is Vanilla; the method alone otherwise.
     pub fn label(&self) -> String {
+        if let Some((loss, encoder)) = self.sml {
+            let head = format!("SML-{} ({})", loss.name(), encoder.name());
+            return match self.method {
+                Method::Vanilla => head,
+                m => format!("{head} + {}", m.name()),
+            };
+        }
         if let Some(ufn) = self.ufn {
             return if ufn { "UFNRec" } else { "SASRec-BCE" }.to_string();
         }
@@ -99,9 +127,13 @@ mod tests {
     fn systems_parse_from_their_papers_names() {
         let p = |s: &str| System::parse(s).expect(s);
         assert_eq!(p("fp-adametric"), System::of(Method::FpAdaMetric));
-        assert_eq!(p("duorec"), System { backbone: Some(Backbone::SasRec), method: Method::Vanilla, contrast: Contrast::DuoRec, ufn: None });
+        assert_eq!(p("duorec"), System { backbone: Some(Backbone::SasRec), method: Method::Vanilla, contrast: Contrast::DuoRec, ufn: None, sml: None });
         assert_eq!((p("ufnrec").ufn, p("sasrec-bce").ufn, p("ufnrec").label()), (Some(true), Some(false), "UFNRec".into()));
         assert!(System::parse("ufnrec+fp-metric").expect_err("combo").contains("BCE objective"));
+        assert_eq!(p("sml-triplet").sml, Some((SmlLoss::Triplet, SmlEncoder::Gru)));
+        assert_eq!(p("SML-NCAS-TextCNN+fp-simple").label(), "SML-NCAS (TextCNN) + FP-Simple");
+        assert!(System::parse("sml-ncas+fp-adametric").expect_err("combo").contains("only vanilla or fp-simple"));
+        assert!(System::parse("sml-cosine").expect_err("loss").contains("triplet or ncas"));
         assert_eq!(p("FP-Simple+AdaptiveRec").contrast, Contrast::AdaptiveRec);
         assert_eq!(p("gru4rec+duorec").backbone, Some(Backbone::Gru4Rec));
         let labels: Vec<String> = ["gru4rec", "sasrec", "duorec", "adaptiverec+fp-simple", "vanilla", "narm+fp-metric", "gru4rec+duorec"]
