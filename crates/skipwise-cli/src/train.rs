@@ -185,6 +185,10 @@ pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: 
 
 pub fn train(args: &Train) -> Result<(), String> {
     let started = Instant::now();
+    if args.method.ufn.is_some() || args.method.sml.is_some() {
+        // Their own trainers write no model file the page or `eval` could read yet.
+        return Err(format!("--method {}: train writes model files for the softmax systems; run UFNRec and SML with `skipwise compare`", args.method.label()));
+    }
     let checkpoint = format!("{}/checkpoint.json", args.out);
     if args.resume && !std::path::Path::new(&checkpoint).exists() {
         return Err(format!("{checkpoint}: no checkpoint to resume from (run without --resume)"));
@@ -231,6 +235,16 @@ pub fn train(args: &Train) -> Result<(), String> {
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn the_systems_with_their_own_trainer_are_sent_to_compare() {
+        for m in ["ufnrec", "sml-triplet-gru"] {
+            let cli = crate::cli::Cli::try_parse_from(["skipwise", "train", "--data", "/nonexistent/log.csv", "--method", m]).expect("parses");
+            let crate::cli::Command::Train(args) = cli.command else { panic!("train") };
+            let err = super::train(&args).expect_err("refused");
+            assert!(err.contains("skipwise compare"), "{err}");
+        }
+    }
 
     fn run_path(out: &std::path::Path) -> String {
         out.join("run.json").to_str().unwrap_or_default().to_string()
