@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::metrics::Report;
 use crate::nn::{Dense, Gru, Init, Input, param2, tanh};
 use crate::rng::Rng;
-use crate::train::{evaluate_by, read_scalar};
+use crate::train::{evaluate_by, finite_loss};
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -498,10 +498,7 @@ impl SmlTrainer {
             SmlLoss::Triplet => triplet_loss(s, p, q, &self.config),
             SmlLoss::Ncas => ncas_loss(s, p, q, &self.config),
         };
-        let value = read_scalar(loss.clone())?;
-        if !value.is_finite() {
-            return Err(Error::NonFinite(format!("the SML loss became {value}; training stopped before the model was overwritten")));
-        }
+        let value = finite_loss(loss.clone(), "SML")?;
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let model = self.model.clone();
         self.model = self.optim.step(self.config.lr, model, grads);

@@ -163,6 +163,16 @@ pub fn read_scalar(t: Tensor<1>) -> Result<f32> {
         .ok_or_else(|| Error::Backend("empty scalar".into()))
 }
 
+/// A loss read back, or an error naming `what` when it is not finite (the caller has not
+/// stepped the model yet, so nothing is overwritten).
+pub fn finite_loss(t: Tensor<1>, what: &str) -> Result<f32> {
+    let value = read_scalar(t)?;
+    match value.is_finite() {
+        true => Ok(value),
+        false => Err(Error::NonFinite(format!("the {what} loss became {value}; training stopped before the model was overwritten"))),
+    }
+}
+
 /// The best validation result of a fit so far, with the model that gave it.
 #[derive(Clone, Debug)]
 pub struct Best {
@@ -334,10 +344,7 @@ impl Trainer {
     ) -> Result<(f32, f32, f32, Option<WeightStats>)> {
         let batch = self.batch(examples, &self.device.clone());
         let (l, grads) = self.forward_backward_plus(&batch, extra);
-        let total = read_scalar(l.total)?;
-        if !total.is_finite() {
-            return Err(Error::NonFinite(format!("the loss became {total}; training stopped before the model was overwritten")));
-        }
+        let total = finite_loss(l.total, self.config.objective.method.name())?;
         let stats = match l.fp_weights {
             Some(w) => {
                 let w: Vec<f32> = w.into_data().try_to_vec().unwrap_or_default();
@@ -392,10 +399,7 @@ impl Trainer {
         }
         l.total = l.total + contrast.clone();
         let mut grads = l.total.backward();
-        let total = read_scalar(l.total)?;
-        if !total.is_finite() {
-            return Err(Error::NonFinite(format!("the loss became {total}; training stopped before the model was overwritten")));
-        }
+        let total = finite_loss(l.total, self.config.objective.method.name())?;
         let quantile = match state.simthres.is_some() {
             true => {
                 let values: Vec<f32> = sim.into_data().try_to_vec().map_err(|e| Error::Backend(format!("{e:?}")))?;

@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::metrics::Report;
 use crate::model::{Backbone, Encoder, ModelConfig, Recommender, SasrecConfig, SasrecVariant};
 use crate::rng::Rng;
-use crate::train::{evaluate_by, read_scalar};
+use crate::train::{evaluate_by, finite_loss};
 use crate::weights::param_tensors;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -394,10 +394,7 @@ impl UfnTrainer {
                 Some(_) => {}
             }
         }
-        let value = read_scalar(loss.clone())?;
-        if !value.is_finite() {
-            return Err(Error::NonFinite(format!("the UFNRec loss became {value}; training stopped before the model was overwritten")));
-        }
+        let value = finite_loss(loss.clone(), "UFNRec")?;
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let model = self.model.clone();
         self.model = self.optim.step(self.config.lr, model, grads);
