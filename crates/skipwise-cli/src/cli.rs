@@ -587,6 +587,10 @@ pub struct UfnArgs {
     /// Evaluate (and select the best model) every this many epochs.
     #[arg(long, default_value_t = 4)]
     pub eval_every: usize,
+    /// Stop after this many evaluations without a better validation NDCG@10 (the code has no
+    /// early stopping: a large value trains the whole --epochs).
+    #[arg(long, default_value_t = 5)]
+    pub ufn_patience: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

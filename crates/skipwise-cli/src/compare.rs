@@ -81,6 +81,7 @@ fn ufn_config(args: &Compare, enabled: bool, seed: u64) -> UfnTrainConfig {
     c.ufn = UfnConfig { enabled, negatives: u.ufn_negatives, reverse: u.reverse, alpha: u.ufn_alpha, decay: u.ufn_decay, warmup_epochs: u.warmup_epochs };
     c.batch_size = u.ufn_batch;
     c.eval_every = u.eval_every;
+    c.patience = u.ufn_patience;
     c
 }
 
