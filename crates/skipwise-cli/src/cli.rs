@@ -519,6 +519,10 @@ pub struct Compare {
     /// SML: train the item tower's Linear layers (the reference never does).
     #[arg(long, default_value_t = false, action = ArgAction::Set)]
     pub sml_train_tower: bool,
+    /// SML-NCAS: softmax-normalise the targets (the repository's NCAS configuration does; its
+    /// loss class's default does not).
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    pub ncas_label_softmax: bool,
     /// `--protocol recbole`: rank each test target against the whole catalog (full) or against
     /// 100 items its user never had (sampled, UFNRec's and pmixer's protocol; one draw shared by
     /// every row).

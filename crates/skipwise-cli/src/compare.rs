@@ -160,6 +160,7 @@ fn sml_config(args: &Compare, (loss, encoder): (SmlLoss, SmlEncoder), seed: u64)
         lr: args.fit.lr,
         batch_size: args.sml_batch,
         train_item_tower: args.sml_train_tower,
+        label_softmax: loss == SmlLoss::Ncas && args.ncas_label_softmax,
         ..SmlConfig::paper(loss, encoder, args.fit.dim)
     }
 }

@@ -128,7 +128,9 @@ impl SmlConfig {
             swap: true,
             weighting: true,
             smoothing: 0.3,
-            label_softmax: false,
+            // The repository's one NCAS configuration (`dml-RSC15_64-RNN-SDMLAllLoss.json`)
+            // softmax-normalises its targets; the class default does not.
+            label_softmax: loss == SmlLoss::Ncas,
             normalize: loss == SmlLoss::Triplet,
             positives: 8,
             max_len: 15,
@@ -616,7 +618,7 @@ mod tests {
         assert!((soft[..8].iter().sum::<f32>() - 1.0).abs() < 1e-6 && soft[4] > 0.0, "label_softmax gives every column mass");
         // B = N = 1: s = 0, p = e1 (d² = 1), n = 2·e2 (d² = 4); targets [1.3, 0]; KL's mean over
         // the 2 elements: 1.3 · (ln 1.3 − log p₀) / 2, log p₀ = −ln(1 + e⁻³).
-        let c = SmlConfig { normalize: false, ..SmlConfig::paper(SmlLoss::Ncas, SmlEncoder::Gru, 2) };
+        let c = SmlConfig { normalize: false, label_softmax: false, ..SmlConfig::paper(SmlLoss::Ncas, SmlEncoder::Gru, 2) };
         let got = scalar(ncas_loss(t(&[0.0, 0.0], [1, 2]), t(&[1.0, 0.0], [1, 2]).reshape([1, 1, 2]), t(&[0.0, 2.0], [1, 2]).reshape([1, 1, 2]), &c));
         let want = 1.3 * (1.3f32.ln() + (1.0 + (-3.0f32).exp()).ln()) / 2.0;
         assert!((got - want).abs() < 1e-5, "{got} vs {want}");
