@@ -21,7 +21,9 @@
 //! the 90th percentile of the supervised InfoNCE's negative similarities; it applies from the
 //! second epoch on (the code's `epoch_idx >= 1`). As in the code, the regulariser's gradient also
 //! reaches the encoder through `g`'s input. `g`'s input is a whole batch, so every batch must
-//! have `B` rows: incomplete batches are dropped (the code's trainer skips them).
+//! have `B` rows: incomplete batches are dropped (the code's trainer skips them). DuoRec keeps
+//! its short last batch (its InfoNCE masks any batch size; the AdaptiveRec repository's trainer
+//! drops it for every model, DuoRec included — one step an epoch of difference).
 //!
 //! Not reproduced: the repository's cosine learning-rate schedule (`cosine_lr_scheduler: true`),
 //! so that every method here trains with the same constant-rate Adam; said in the README.

@@ -6,8 +6,11 @@
 //!   embedded session, ReLU, max over time, concatenated, dropout, Linear) and an item tower
 //!   `embedding → Linear → tanh → Linear → tanh` sharing the encoder's embedding table
 //!   (`common_items_emb = True`, the setting the paper's results use). Embeddings have
-//!   `max_norm = 1`: PyTorch renormalises the rows it looks up, in place; here the looked-up rows
-//!   are scaled down to norm 1 (the same values; the stored table is not rewritten).
+//!   `max_norm = 1`: PyTorch renormalises the rows it looks up, in place and outside autodiff;
+//!   here the whole table is renormalised the same way at the start and after every optimiser
+//!   step ([`Sml::renormalised`]), so every lookup reads rows of norm ≤ 1 and the gradient
+//!   reaching them is the plain one (prediction looks up every row, so the reference's table is
+//!   renormalised whole there too).
 //! * **The quirk kept by default.** The reference never gives the item tower's Linear layers to
 //!   its optimiser, so they stay at their random start; [`SmlConfig::train_item_tower`]`=
 //!   false` (the default) reproduces that by freezing them, `true` trains them.
@@ -24,7 +27,16 @@
 //!   positives meet the batch's earlier positives is skipped; `N` negatives per session drawn with
 //!   replacement ∝ `max_count + 1 − count` (inverse popularity), never a positive of that
 //!   session nor padding; incomplete batches are dropped.
-//! * **Ranking** by ascending distance to the item tower's vectors: scores are `−d`.
+//! * **Ranking** by ascending distance to the item tower's vectors: scores are `−d`. A prefix
+//!   longer than `max_len` is cut to its *newest* items, as in training (the reference's
+//!   `predict_single_session` keeps the oldest `max_len` at prediction: not reproduced).
+//! * **Where we differ, on purpose**: the GRU keeps its state at the front padding (the
+//!   reference's GRU runs over the zero rows, so its state at the first item depends on how many
+//!   pads came first); the best epoch's *whole* model is kept (the reference's restore copies the
+//!   config dict where it means the session network, so it restores the best embeddings and
+//!   tower with the last epoch's encoder); [`SmlConfig::paper`] turns on both the swap and the
+//!   position weights, which no single reference configuration combines (the RR triplet config
+//!   weights, the TextCNN one swaps).
 //! * **Training**: Adam 1e-3, batch 32, early stopping on validation MRR@20 with the run's
 //!   patience (the reference lowers the learning rate ×0.8 and restores the best model when its
 //!   patience runs out; not reproduced, said in the README).
@@ -211,9 +223,10 @@ pub struct Sml {
     pub tower2: Dense,
 }
 
-/// Rows scaled down to norm ≤ 1 (`max_norm = 1`).
-fn max_norm<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    let norm = x.clone().powi_scalar(2).sum_dim(D - 1).sqrt();
+/// Rows scaled down to norm ≤ 1 (`max_norm = 1`), as a new value outside autodiff.
+fn max_norm(x: Tensor<2>) -> Tensor<2> {
+    let x = x.detach();
+    let norm = x.clone().powi_scalar(2).sum_dim(1).sqrt();
     x / norm.clamp_min(1.0)
 }
 
@@ -251,12 +264,24 @@ impl Sml {
             tower1 = tower1.no_grad();
             tower2 = tower2.no_grad();
         }
-        Self { items, session, tower1, tower2 }
+        Self { items, session, tower1, tower2 }.renormalised()
+    }
+
+    /// The model with every embedding row of norm > 1 scaled to norm 1, in place of PyTorch's
+    /// `max_norm` (same parameter id, still trainable).
+    pub fn renormalised(mut self) -> Self {
+        self.items = self.items.map(|t| {
+            let (grad, device) = (t.is_require_grad(), t.device());
+            // Through the host: a value computed by ops is not a leaf autodiff can train.
+            let t: Tensor<2> = Tensor::from_data(max_norm(t).into_data(), &device);
+            if grad { t.require_grad() } else { t }
+        });
+        self
     }
 
     /// Session vectors `[B, d]` of left-padded `ids, mask: [B, L]`.
     pub fn encode(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<2> {
-        let x = max_norm(embedding(self.items.val(), ids)) * mask.clone().unsqueeze_dim::<3>(2);
+        let x = embedding(self.items.val(), ids) * mask.clone().unsqueeze_dim::<3>(2);
         let [b, l, d] = x.dims();
         match &self.session {
             SessionNet::Pool(PoolNet { fc1, fc2, mean }) => {
@@ -289,7 +314,7 @@ impl Sml {
 
     /// Item vectors `[n, d]` of embedding rows `x: [n, d]` through the item tower.
     pub fn tower(&self, x: Tensor<2>) -> Tensor<2> {
-        tanh(self.tower2.forward2(tanh(self.tower1.forward2(max_norm(x)))))
+        tanh(self.tower2.forward2(tanh(self.tower1.forward2(x))))
     }
 
     /// Item vectors `[B, N, d]` of `ids: [B, N]`.
@@ -503,7 +528,7 @@ impl SmlTrainer {
         let value = finite_loss(loss.clone(), "SML")?;
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let model = self.model.clone();
-        self.model = self.optim.step(self.config.lr, model, grads);
+        self.model = self.optim.step(self.config.lr, model, grads).renormalised();
         Ok(value)
     }
 
@@ -676,6 +701,9 @@ mod tests {
                     t.step(b).expect("step");
                 }
                 let after = sums(&t.model);
+                // max_norm: every stored embedding row is back at norm ≤ 1 after a step.
+                let rows: Vec<f32> = t.model.items.val().powi_scalar(2).sum_dim(1).sqrt().into_data().try_to_vec().expect("floats");
+                assert!(rows.iter().all(|n| *n <= 1.0 + 1e-5), "{encoder:?}: a row of norm {:?}", rows.iter().cloned().fold(0.0, f32::max));
                 // The tower's 4 tensors (2 weights, 2 biases) come last in visiting order.
                 let tower = after.len() - 4;
                 for (i, (a, b)) in before.iter().zip(&after).enumerate() {
