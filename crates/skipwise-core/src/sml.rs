@@ -403,6 +403,7 @@ pub fn ncas_loss(s: Tensor<2>, p: Tensor<3>, n: Tensor<3>, config: &SmlConfig) -
 }
 
 /// One epoch's batches: (inputs, positives, negatives) per session, `batch_size` sessions each.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SmlBatch {
     pub inputs: Vec<Vec<u32>>,
     pub positives: Vec<Vec<u32>>,
@@ -411,7 +412,8 @@ pub struct SmlBatch {
 
 /// The reference's `SessionPosNegSampler` over `sessions` (their item sequences); `counts[i]`
 /// is item `i`'s training popularity (row 0, padding, is never drawn).
-pub fn sample_epoch(sessions: &[Vec<u32>], counts: &[u32], config: &SmlConfig, rng: &mut Rng) -> Vec<SmlBatch> {
+/// A session whose positives leave no other item to draw is an error naming it.
+pub fn sample_epoch(sessions: &[Vec<u32>], counts: &[u32], config: &SmlConfig, rng: &mut Rng) -> Result<Vec<SmlBatch>> {
     let n = config.positives;
     let max_count = counts.iter().copied().max().unwrap_or(0);
     let mut order: Vec<usize> = (0..sessions.len()).collect();
@@ -445,13 +447,16 @@ pub fn sample_epoch(sessions: &[Vec<u32>], counts: &[u32], config: &SmlConfig, r
                 let weights: Vec<f64> = (0..counts.len())
                     .map(|j| if j == 0 || p.contains(&(j as u32)) { 0.0 } else { (max_count + 1 - counts[j]) as f64 })
                     .collect();
+                if weights.iter().all(|w| *w <= 0.0) {
+                    return Err(Error::Config(format!("a session's positives {p:?} cover every item of the catalog: no negative is left to draw")));
+                }
                 batch.negatives.push((0..n).map(|_| draw(&weights, rng)).collect());
             }
             out.push(std::mem::replace(&mut batch, SmlBatch { inputs: Vec::new(), positives: Vec::new(), negatives: Vec::new() }));
             taken.clear();
         }
     }
-    out
+    Ok(out)
 }
 
 /// An index drawn with probability ∝ `weights`.
@@ -563,7 +568,7 @@ impl SmlTrainer {
         let mut logs = Vec::new();
         let mut best: Option<(f64, usize, Sml)> = None;
         for epoch in 1..=self.config.epochs {
-            let batches = sample_epoch(sessions, &self.counts, &self.config, &mut self.rng);
+            let batches = sample_epoch(sessions, &self.counts, &self.config, &mut self.rng)?;
             if batches.is_empty() {
                 return Err(Error::Config(format!(
                     "batch_size: {}: no whole batch of sessions with disjoint positives could be drawn from {} sessions",
@@ -657,7 +662,7 @@ mod tests {
         let sessions = vec![vec![1, 2], vec![3, 4], vec![5, 6]];
         let counts = vec![0, 9, 1, 1, 1, 1, 1, 1];
         let mut rng = Rng::new(4);
-        let batches = sample_epoch(&sessions, &counts, &c, &mut rng);
+        let batches = sample_epoch(&sessions, &counts, &c, &mut rng).expect("samples");
         assert_eq!(batches.len(), 1, "3 sessions, batch 2: the short one is dropped");
         for ((input, pos), neg) in batches[0].inputs.iter().zip(&batches[0].positives).zip(&batches[0].negatives) {
             assert_eq!(input.len(), 1);
@@ -667,9 +672,13 @@ mod tests {
         // Sessions whose positives meet the batch's are skipped: two sessions with the same
         // next item never share a batch.
         let same = vec![vec![1, 2], vec![3, 2], vec![4, 5], vec![6, 7]];
-        for b in sample_epoch(&same, &counts, &c, &mut rng) {
+        for b in sample_epoch(&same, &counts, &c, &mut rng).expect("samples") {
             assert!(b.positives.iter().filter(|p| p[0] == 2).count() <= 1);
         }
+        // A catalog of 2 items that one session's positives cover: refused, never the padding row.
+        let tiny = SmlConfig { positives: 2, batch_size: 1, ..c };
+        let err = sample_epoch(&[vec![1, 2, 1]], &[0, 1, 1], &tiny, &mut rng).expect_err("no negative");
+        assert!(err.to_string().contains("no negative is left"), "{err}");
     }
 
     struct Sums(Vec<f64>);
@@ -697,7 +706,7 @@ mod tests {
                 let mut t = SmlTrainer::new(c.clone(), counts.clone(), &dev()).expect("trainer");
                 let before = sums(&t.model);
                 let mut rng = Rng::new(1);
-                for b in sample_epoch(&sessions, &counts, &c, &mut rng).iter().take(3) {
+                for b in sample_epoch(&sessions, &counts, &c, &mut rng).expect("samples").iter().take(3) {
                     t.step(b).expect("step");
                 }
                 let after = sums(&t.model);
