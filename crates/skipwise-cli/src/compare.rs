@@ -25,7 +25,7 @@ use skipwise_core::batch::eval_examples;
 use skipwise_core::objective::Method;
 use skipwise_core::sml::{SmlConfig, SmlEncoder, SmlLoss, SmlTrainer};
 use skipwise_core::train::{TrainConfig, Trainer};
-use skipwise_core::ufn::{UfnConfig, UfnEpoch, UfnTrainConfig, UfnTrainer, partition};
+use skipwise_core::ufn::{UfnConfig, UfnTrainConfig, UfnTrainer, partition};
 use std::time::Instant;
 
 #[derive(Serialize)]
@@ -73,6 +73,10 @@ fn recbole_split(args: &Compare) -> Result<Data, String> {
     };
     Ok(Data::Recbole { loo, sequences, items: items.len(), format: format.name(), test_negatives })
 }
+
+/// Why a system cannot run under the other protocol (said before anything trains).
+const UFN_PROTOCOL: &str = "ufnrec and sasrec-bce run under --protocol recbole (leave-one-out over each user's sequence)";
+const SML_PROTOCOL: &str = "SML trains on sessions: use --protocol paper";
 
 /// A UFNRec or SASRec-BCE run for `seed`: the code's defaults, `--epochs`, and the `--ufn-*` flags.
 fn ufn_config(args: &Compare, enabled: bool, seed: u64) -> UfnTrainConfig {
@@ -138,12 +142,18 @@ fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str) -> Resul
 /// cut): (test report, epochs trained, seconds).
 fn run_ufn(config: &UfnTrainConfig, data: &Data, device: &Device, label: &str) -> Result<(Report, usize, f64), String> {
     let Data::Recbole { loo, sequences, items, test_negatives, .. } = data else {
-        return Err(format!("--methods {label}: ufnrec and sasrec-bce run under --protocol recbole (leave-one-out over each user's sequence)"));
+        return Err(format!("--methods {label}: {UFN_PROTOCOL}"));
     };
     let t0 = Instant::now();
     let mut trainer = UfnTrainer::new(config.clone(), partition(sequences), items + 1, device).map_err(|e| e.to_string())?;
-    let bar = UfnBar::new(config.epochs, label);
-    let fit = trainer.fit(&loo.valid, &mut |log| bar.epoch(log)).map_err(|e| e.to_string())?;
+    let bar = Epochs::new(config.epochs, label);
+    let fit = trainer
+        .fit(&loo.valid, &mut |log| {
+            let v = log.valid.as_ref().map_or(String::new(), |r| format!(", valid NDCG@10 {:.4} HR@10 {:.4}", r.get("NDCG@10"), r.get("HR@10")));
+            let mining = if log.mining { "on" } else { "off" };
+            bar.line(log.epoch, &format!("loss {:.4}, mining {mining}, {} labels reversed{v}", log.loss, log.reversed));
+        })
+        .map_err(|e| e.to_string())?;
     bar.finish(&format!("best epoch {} of {}", fit.best_epoch, fit.epochs.len()));
     let secs = t0.elapsed().as_secs_f64();
     let test = trainer.evaluate(&fit.model, &loo.test, test_negatives.as_deref()).map_err(|e| e.to_string())?;
@@ -170,7 +180,7 @@ fn sml_config(args: &Compare, (loss, encoder): (SmlLoss, SmlEncoder), seed: u64)
 /// seconds).
 fn run_sml(config: &SmlConfig, method: Method, data: &Data, device: &Device, label: &str) -> Result<(Report, Option<Report>, usize, f64), String> {
     let Data::Paper(p) = data else {
-        return Err(format!("--methods {label}: SML trains on sessions: use --protocol paper"));
+        return Err(format!("--methods {label}: {SML_PROTOCOL}"));
     };
     let t0 = Instant::now();
     let keep = method.keeps_fps_in_input();
@@ -206,24 +216,6 @@ fn run_sml(config: &SmlConfig, method: Method, data: &Data, device: &Device, lab
     Ok((test, without, logs.len(), secs))
 }
 
-/// UFNRec's progress: the epoch bar with its loss, whether mining is on, and reversals.
-struct UfnBar(Epochs);
-
-impl UfnBar {
-    fn new(total: usize, label: &str) -> Self {
-        Self(Epochs::new(total, label))
-    }
-
-    fn epoch(&self, log: &UfnEpoch) {
-        let valid = log.valid.as_ref().map_or(String::new(), |r| format!(", valid NDCG@10 {:.4} HR@10 {:.4}", r.get("NDCG@10"), r.get("HR@10")));
-        self.0.line(log.epoch, &format!("loss {:.4}, mining {}, {} labels reversed{valid}", log.loss, if log.mining { "on" } else { "off" }, log.reversed));
-    }
-
-    fn finish(&self, summary: &str) {
-        self.0.finish(summary)
-    }
-}
-
 pub fn compare(args: &Compare) -> Result<(), String> {
     if args.methods.is_empty() || args.seeds.is_empty() {
         return Err("--methods and --seeds need at least one value each".into());
@@ -239,11 +231,11 @@ pub fn compare(args: &Compare) -> Result<(), String> {
         let checked = match (system.ufn, system.sml) {
             (_, Some(sml)) => match &data {
                 Data::Paper(_) => sml_config(args, sml, args.seeds[0]).validate(),
-                Data::Recbole { .. } => Err(skipwise_core::Error::Config("SML trains on sessions: use --protocol paper".into())),
+                Data::Recbole { .. } => Err(skipwise_core::Error::Config(SML_PROTOCOL.into())),
             },
             (Some(enabled), None) => match &data {
                 Data::Recbole { .. } => ufn_config(args, enabled, args.seeds[0]).validate(),
-                Data::Paper(_) => Err(skipwise_core::Error::Config("ufnrec and sasrec-bce run under --protocol recbole (leave-one-out over each user's sequence)".into())),
+                Data::Paper(_) => Err(skipwise_core::Error::Config(UFN_PROTOCOL.into())),
             },
             (None, None) => run_config(args, &data, system, args.seeds[0]).validate(),
         };

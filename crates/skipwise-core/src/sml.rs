@@ -359,6 +359,12 @@ pub fn triplet_loss(s: Tensor<2>, p: Tensor<3>, n: Tensor<3>, config: &SmlConfig
     }
 }
 
+/// `‖a_i − b_j‖²` for every pair of rows, as `‖a‖² − 2 a·b + ‖b‖²`: `[A, B]`.
+fn squared_distances(a: Tensor<2>, b: Tensor<2>) -> Tensor<2> {
+    let sq = |x: Tensor<2>| x.powi_scalar(2).sum_dim(1);
+    sq(a.clone()) - a.matmul(b.clone().transpose()) * 2.0 + sq(b).transpose()
+}
+
 /// NCAS's targets over `[B·N positives | B·N negatives]` for `B` sessions of `N` positives.
 pub fn ncas_targets(b: usize, n: usize, smoothing: f32, label_softmax: bool) -> Vec<f32> {
     let bn = b * n;
@@ -388,10 +394,7 @@ pub fn ncas_loss(s: Tensor<2>, p: Tensor<3>, n: Tensor<3>, config: &SmlConfig) -
     let device = s.device();
     let s = s.unsqueeze_dim::<3>(1).repeat_dim(1, k).reshape([b * k, d]);
     let all = Tensor::cat(vec![p, n], 0); // [2BN, d]
-    // ‖s‖² − 2 s·x + ‖x‖²: `[BN, 2BN]`.
-    let sq = |x: Tensor<2>| x.powi_scalar(2).sum_dim(1);
-    let dist = sq(s.clone()) - s.matmul(all.clone().transpose()) * 2.0 + sq(all).transpose();
-    let logp = log_softmax(dist.neg(), 1);
+    let logp = log_softmax(squared_distances(s, all).neg(), 1);
     let targets = ncas_targets(b, k, config.smoothing, config.label_softmax);
     let positive: Vec<f32> = targets.iter().map(|t| (*t > 0.0) as u8 as f32).collect();
     let log_t: Vec<f32> = targets.iter().map(|t| if *t > 0.0 { t.ln() } else { 0.0 }).collect();
@@ -547,13 +550,8 @@ impl SmlTrainer {
         if self.config.normalize {
             (s, items) = (l2_normalize(s), l2_normalize(items));
         }
-        let sq = |x: Tensor<2>| x.powi_scalar(2).sum_dim(1);
-        let dist = sq(s.clone()) - s.matmul(items.clone().transpose()) * 2.0 + sq(items).transpose();
-        let n = model.items.dims()[0];
-        let mut pad = vec![0f32; n];
-        pad[0] = -1e9;
-        let pad: Tensor<2> = Tensor::from_data(TensorData::new(pad, [1, n]), &device);
-        (dist.neg() + pad, batch)
+        let pad = crate::model::padding_scores(model.items.dims()[0], &device);
+        (squared_distances(s, items).neg() + pad, batch)
     }
 
     pub fn evaluate(&self, model: &Sml, examples: &[Example]) -> Result<Report> {

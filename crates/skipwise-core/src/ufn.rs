@@ -265,6 +265,8 @@ pub struct UfnTrainer {
     /// Each user's training items (negatives are drawn outside them).
     seen: Vec<HashSet<u32>>,
     users: Vec<UserSplit>,
+    /// The users a step may draw: those with 2 or more training items (the code redraws others).
+    eligible: Vec<usize>,
     n_items: usize,
 }
 
@@ -296,6 +298,7 @@ impl UfnTrainer {
             mining_on: false,
             ema_updates: 0,
             seen,
+            eligible: (0..users.len()).filter(|u| users[*u].train.len() > 1).collect(),
             users,
             n_items,
         })
@@ -320,11 +323,10 @@ impl UfnTrainer {
 
     fn step_data(&mut self) -> StepData {
         let (b, l, n) = (self.config.batch_size, self.config.max_len, self.config.ufn.negatives);
-        let eligible: Vec<usize> = (0..self.users.len()).filter(|u| self.users[*u].train.len() > 1).collect();
         let w = 1 + n;
         let mut d = StepData { users: Vec::with_capacity(b), ids: vec![0; b * l], samples: vec![0; b * l * w], labels: vec![0.0; b * l * w], reversed: vec![0.0; b * l * w], any_reversed: false };
         for row in 0..b {
-            let user = eligible[self.rng.below(eligible.len())];
+            let user = self.eligible[self.rng.below(self.eligible.len())];
             d.users.push(user as u32);
             let train = self.users[user].train.clone();
             // Input train[..n−1], right-aligned; position t predicts the item after it.

@@ -226,11 +226,15 @@ impl Recommender {
 
     /// Scores over the whole catalog, padding at −1e9: `[B, n_rows]`.
     pub fn scores(&self, e_seq: Tensor<2>) -> Tensor<2> {
-        let n = self.n_rows();
-        let device = e_seq.device();
-        let mut pad = vec![0f32; n];
-        pad[PAD as usize] = -1e9;
-        let pad: Tensor<2> = Tensor::from_data(TensorData::new(pad, [1, n]), &device);
+        let pad = padding_scores(self.n_rows(), &e_seq.device());
         e_seq.matmul(self.items.val().transpose()) + pad
     }
+}
+
+/// `[1, n_rows]`: 0 everywhere but −1e9 at the padding row, added to a score matrix so that
+/// padding never ranks.
+pub fn padding_scores(n_rows: usize, device: &Device) -> Tensor<2> {
+    let mut pad = vec![0f32; n_rows];
+    pad[PAD as usize] = -1e9;
+    Tensor::from_data(TensorData::new(pad, [1, n_rows]), device)
 }
