@@ -332,7 +332,7 @@ pub struct DataArgs {
     #[arg(long, value_enum, default_value = "skip_2")]
     pub skip_flag: Skip,
     /// Last.fm: the longest a play can have lasted, s.
-    #[arg(long, default_value_t = 600.0)]
+    #[arg(long, default_value_t = skipwise_core::loaders::MAX_PLAY_SECS)]
     pub max_play_secs: f32,
     /// Played for less than this → FP.
     #[arg(long, default_value_t = 10.0)]

@@ -39,16 +39,10 @@ struct MethodResult {
     hinge: Vec<f64>,
 }
 
-pub(crate) fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, var.sqrt())
-}
+pub(crate) use skipwise_protocol::results::{TABLE_KEYS, mean_sd};
 
 /// The printed columns; the JSON has every metric. FP@20 (the share of the session's skipped
 /// items back in the top 20; lower is better) shows what the FP objectives do to the FPs themselves.
-pub(crate) const TABLE_KEYS: [&str; 7] = ["HR@10", "MRR@10", "NDCG@10", "HR@20", "MRR@20", "NDCG@20", "FP@20"];
 
 pub fn sim_table(args: &SimTable) -> Result<(), String> {
     let SimTable { backbone, fp_share, items: n_items, listeners, decoy_fps, .. } = *args;
@@ -177,14 +171,3 @@ pub fn catalog(args: &CatalogArgs) -> Result<(), String> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mean_and_sample_sd() {
-        let (mean, sd) = mean_sd(&[0.1, 0.2, 0.3]);
-        assert!((mean - 0.2).abs() < 1e-12 && (sd - 0.1).abs() < 1e-12, "{mean} {sd}");
-        assert_eq!(mean_sd(&[0.4]), (0.4, 0.0));
-    }
-}

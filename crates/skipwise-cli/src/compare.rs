@@ -11,9 +11,10 @@
 use crate::cli::{Compare, EvalMode, Protocol};
 use crate::commands::{device, write_json};
 use crate::progress::Epochs;
-use crate::table::{self, Row};
+use crate::table;
 use crate::train::{Prepared, config, fit_and_test, load, prepare};
-use serde::Serialize;
+use skipwise_core::experiment;
+use skipwise_protocol::results::CompareFile;
 use skipwise_core::batch::{LeaveOneOut, leave_one_out};
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::data::{ItemIndex, user_sequences};
@@ -27,25 +28,6 @@ use skipwise_core::sml::{SmlConfig, SmlEncoder, SmlLoss, SmlTrainer};
 use skipwise_core::train::{TrainConfig, Trainer};
 use skipwise_core::ufn::{UfnConfig, UfnTrainConfig, UfnTrainer, partition};
 use std::time::Instant;
-
-#[derive(Serialize)]
-struct CompareFile<'a> {
-    data: &'a str,
-    format: &'a str,
-    protocol: &'a str,
-    /// Sessions (paper) or users (recbole).
-    sequences: usize,
-    items: usize,
-    fp_share: f32,
-    /// Sessions (paper) or prediction steps (recbole) in train / valid / test.
-    split: [usize; 3],
-    backbone: &'a str,
-    seeds: &'a [u64],
-    /// Each system's configuration (its first seed's), in the order of `methods`.
-    configs: Vec<serde_json::Value>,
-    methods: &'a [Row],
-    seconds: f64,
-}
 
 /// What the log became under the chosen protocol.
 enum Data {
@@ -113,15 +95,9 @@ fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str) -> Resul
     let t0 = Instant::now();
     match data {
         Data::Paper(p) => {
-            let (trainer, fit, test) = fit_and_test(config, p, device, label, None)?;
+            let outcome = fit_and_test(config, p, device, label, None)?;
             let secs = t0.elapsed().as_secs_f64();
-            // Vanilla's natural input keeps the FPs; the paper's comparison also asks how the
-            // same model does on the FP-free input the other methods see (NOTES §1.5.8).
-            let without = match config.objective.method.keeps_fps_in_input() {
-                true => Some(trainer.evaluate_sessions(&p.split.test, false).map_err(|e| e.to_string())?),
-                false => None,
-            };
-            Ok((test, without, fit.epochs.len(), secs))
+            Ok((outcome.test, outcome.without_fps, outcome.fit.epochs.len(), secs))
         }
         Data::Recbole { loo, items, test_negatives, .. } => {
             let mut trainer = Trainer::new(config.clone(), items + 1, device).map_err(|e| e.to_string())?;
@@ -277,19 +253,7 @@ pub fn compare(args: &Compare) -> Result<(), String> {
             Some((_, encoder)) => format!("SML {}", encoder.name()),
             None => system.backbone_or(args.fit.backbone).name().to_string(),
         };
-        let finish = |mut row: Row| {
-            row.backbone = backbone.clone();
-            row.epochs = epochs.clone();
-            row.train_seconds = secs.clone();
-            row
-        };
-        match without_fps.is_empty() {
-            true => rows.push(finish(table::summarize(&name, &reports))),
-            false => {
-                rows.push(finish(table::summarize(&format!("{name} (FPs in input)"), &reports)));
-                rows.push(finish(table::summarize(&format!("{name} (FPs removed from input)"), &without_fps)));
-            }
-        }
+        rows.extend(experiment::rows(&name, &backbone, &reports, &without_fps, &epochs, &secs));
     }
     let (protocol, what) = match args.protocol {
         Protocol::Paper => ("paper", "test = positive-only targets"),
@@ -297,23 +261,23 @@ pub fn compare(args: &Compare) -> Result<(), String> {
     };
     let title = format!("{} ({protocol} protocol): {} seeds ({:?}), ≤ {} epochs with early stopping, {what}", args.data.data, args.seeds.len(), args.seeds, args.fit.epochs);
     table::print(&title, &rows);
-    let (format, sequences, items, fp_share, split) = match &data {
-        Data::Paper(p) => (p.format.name(), p.data.sessions.len(), p.data.items.len(), p.data.fp_share(), [p.split.train.len(), p.split.valid.len(), p.split.test.len()]),
-        Data::Recbole { loo, sequences, items, format, .. } => (*format, sequences.len(), *items, 0.0, [loo.train.len(), loo.valid.len(), loo.test.len()]),
-    };
-    let file = CompareFile {
-        data: &args.data.data,
-        format,
-        protocol,
-        sequences,
-        items,
-        fp_share,
-        split,
-        backbone: args.fit.backbone.name(),
-        seeds: &args.seeds,
-        configs,
-        methods: &rows,
-        seconds: started.elapsed().as_secs_f64(),
+    let seconds = started.elapsed().as_secs_f64();
+    let file = match &data {
+        Data::Paper(p) => experiment::paper_file(p, args.fit.backbone, &args.seeds, configs, rows.clone(), seconds),
+        Data::Recbole { loo, sequences, items, format, .. } => CompareFile {
+            data: args.data.data.clone(),
+            format: format.to_string(),
+            protocol: protocol.to_string(),
+            sequences: sequences.len(),
+            items: *items,
+            fp_share: 0.0,
+            split: [loo.train.len(), loo.valid.len(), loo.test.len()],
+            backbone: args.fit.backbone.name().to_string(),
+            seeds: args.seeds.clone(),
+            configs,
+            methods: rows.clone(),
+            seconds,
+        },
     };
     write_json(&args.json, &file)?;
     if let Some(path) = &args.plot {
@@ -485,6 +449,57 @@ mod tests {
         assert_eq!(out["configs"][2]["encoder"], "TextCnn");
         assert_eq!(out["configs"][1]["train_item_tower"], false);
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// The page's Lab (the worker's `LabJob`) and the commands it shows for the same experiment
+    /// write the same file: natively, the same numbers exactly.
+    #[test]
+    fn the_labs_command_reproduces_the_labs_results() {
+        use skipwise_protocol::lab::{DataOptions, LabData, LabSpec, SimSpec};
+        use skipwise_worker::lab::{LabEvent, LabJob, load};
+        let dir = std::env::temp_dir().join(format!("skipwise-lab-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let spec = LabSpec { methods: vec!["vanilla".into(), "fp-metric".into()], seeds: vec![3], epochs: 2, dim: 8, hidden: 8, ..LabSpec::default() };
+        let data = LabData::Simulator(SimSpec { listeners: 30, items: 60, mix: [1.0, 1.0, 1.0, 1.0], ..SimSpec::default() });
+        let options = DataOptions { skip_secs: 12.0, ..DataOptions::default() };
+        let (p, _) = load(&data, &options).expect("loads");
+        let mut job = LabJob::new(spec.clone(), &p, skipwise_core::burn::tensor::Device::default(), 0.0).expect("job");
+        let lab = loop {
+            if let LabEvent::Done(file) = job.step(&p, 0.0).expect("steps") {
+                // Through text, as the page downloads it (an f32 as text reads back shortest).
+                break serde_json::from_str::<serde_json::Value>(&serde_json::to_string(&*file).expect("json")).expect("json");
+            }
+        };
+        // The commands, run in `dir` (their files named there).
+        let json = dir.join("lab.json");
+        let command = spec.command(&data, &options, "lab.json");
+        for part in command.split(" && ") {
+            let argv: Vec<String> = part.split_whitespace().map(|w| if w == "sim.csv" || w == "lab.json" { dir.join(w).to_string_lossy().into_owned() } else { w.to_string() }).collect();
+            let cli = crate::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{part}: {e}"));
+            match cli.command {
+                crate::cli::Command::Simulate(a) => crate::simulate::simulate(&a).expect("simulates"),
+                crate::cli::Command::Compare(a) => super::compare(&a).expect("compares"),
+                _ => panic!("{part}"),
+            }
+        }
+        let cli: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
+        assert_eq!(cli["configs"], lab["configs"]);
+        for key in ["format", "protocol", "sequences", "items", "fp_share", "split", "backbone", "seeds"] {
+            assert_eq!(cli[key], lab[key], "{key}");
+        }
+        let metrics = |v: &serde_json::Value| v["methods"].as_array().expect("rows").iter().map(|r| (r["method"].clone(), r["per_seed"].clone(), r["epochs"].clone())).collect::<Vec<_>>();
+        assert_eq!(metrics(&cli), metrics(&lab));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// The page's Lab builds its runs from the core's defaults: they must be this CLI's, or the
+    /// command the Lab shows would run another experiment.
+    #[test]
+    fn the_flags_defaults_are_the_cores_knobs_and_data_options() {
+        let cli = crate::cli::Cli::try_parse_from(["skipwise", "compare", "--data", "x"]).expect("parses");
+        let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
+        assert_eq!(args.fit.knobs(&args.contrast), skipwise_core::experiment::Knobs::default());
+        assert_eq!(args.data.options(), skipwise_core::experiment::DataOptions::default());
     }
 
     #[test]

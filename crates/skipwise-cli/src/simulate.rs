@@ -8,10 +8,9 @@ use crate::cli::{PageCatalog, Simulate};
 use crate::commands::write_text;
 use skipwise_core::catalog::CatalogKind;
 use skipwise_core::sim::{SimConfig, Simulator};
-use std::fmt::Write as _;
 
 /// The `--columns` that read the file back (`train --format csv --columns …`).
-pub const COLUMNS: &str = "session=session,user=user,item=item,time=time,played=played,duration=duration";
+pub use skipwise_core::sim::CSV_COLUMNS as COLUMNS;
 
 pub fn simulate(args: &Simulate) -> Result<(), String> {
     let config = match args.catalog {
@@ -19,39 +18,14 @@ pub fn simulate(args: &Simulate) -> Result<(), String> {
         Some(PageCatalog::Movies) => CatalogKind::Movies.sim_config(),
         None => SimConfig { n_items: args.items, n_listeners: args.listeners, fp_share: args.fp_share, seed: args.seed, fp_mix: args.fp_mix, ..SimConfig::default() },
     };
-    if config.n_items < 2 || config.n_listeners == 0 || !(0.0..1.0).contains(&config.fp_share) {
-        return Err(format!(
-            "--items {} / --listeners {} / --fp-share {}: need at least 2 items, 1 listener and a share in [0, 1)",
-            config.n_items, config.n_listeners, config.fp_share
-        ));
-    }
-    let mut sim = Simulator::new(config);
-    let sessions = sim.logged_plays();
-    let mut text = String::from("session,user,item,time,played,duration,liked,kind\n");
-    let (mut plays, mut liked) = (0usize, 0usize);
-    for events in &sessions {
-        for (e, kind) in events {
-            let user = e.user.unwrap_or_default();
-            let likes = sim.likes(user as usize, e.item as usize - 1);
-            let _ = writeln!(
-                text,
-                "{},{user},{},{},{},{},{likes},{}",
-                e.session.unwrap_or_default(),
-                e.item,
-                e.timestamp,
-                e.played_secs.unwrap_or_default(),
-                e.duration_secs.unwrap_or_default(),
-                kind.name()
-            );
-            plays += 1;
-            liked += usize::from(likes);
-        }
-    }
-    write_text(&args.out, text)?;
+    config.validate()?;
+    let csv = Simulator::new(config).csv();
+    let (plays, liked) = (csv.plays, csv.liked);
+    write_text(&args.out, csv.text)?;
     println!(
         "{}: {} sessions, {plays} plays, {:.1} % of them of disliked items (the FPs to find); read it back with\n  --format csv --columns {COLUMNS}",
         args.out,
-        sessions.len(),
+        csv.sessions,
         100.0 * (plays - liked) as f64 / plays.max(1) as f64
     );
     Ok(())

@@ -2,46 +2,14 @@
 //! grouped bar chart `compare --plot` draws (plotters' SVG backend: one group per metric, one bar
 //! per method, ± sd as error bars).
 
-use crate::commands::{TABLE_KEYS, mean_sd};
-use serde::Serialize;
+use crate::commands::TABLE_KEYS;
 use skipwise_core::metrics::Report;
-use std::collections::BTreeMap;
 
-/// One method's results over its seeds.
-#[derive(Clone, Debug, Serialize)]
-pub struct Row {
-    pub method: String,
-    /// The backbone it trained (`compare`; empty where the table has one backbone for all).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub backbone: String,
-    pub metrics: BTreeMap<String, f64>,
-    pub sd: BTreeMap<String, f64>,
-    pub per_seed: Vec<BTreeMap<String, f64>>,
-    /// Per seed: seconds of training (evaluation during training included) and epochs trained.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub train_seconds: Vec<f64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub epochs: Vec<usize>,
-}
+pub use skipwise_protocol::results::Row;
 
+/// `method`'s row from its seeds' test reports.
 pub fn summarize(method: &str, reports: &[Report]) -> Row {
-    let keys: Vec<String> = reports.first().map(|r| r.values.keys().cloned().collect()).unwrap_or_default();
-    let (mut metrics, mut sd) = (BTreeMap::new(), BTreeMap::new());
-    for key in keys {
-        let values: Vec<f64> = reports.iter().map(|r| r.get(&key)).collect();
-        let (m, s) = mean_sd(&values);
-        metrics.insert(key.clone(), m);
-        sd.insert(key, s);
-    }
-    Row {
-        method: method.to_string(),
-        backbone: String::new(),
-        metrics,
-        sd,
-        per_seed: reports.iter().map(|r| r.values.clone()).collect(),
-        train_seconds: Vec::new(),
-        epochs: Vec::new(),
-    }
+    skipwise_protocol::results::summarize(method, &reports.iter().map(|r| r.values.clone()).collect::<Vec<_>>())
 }
 
 /// Prints `rows` under `title`, the columns of [`TABLE_KEYS`].
@@ -61,8 +29,7 @@ pub fn print(title: &str, rows: &[Row]) {
     }
 }
 
-/// Colours of the methods in order (Vanilla, FP-Simple, FP-Metric, FP-AdaMetric, …).
-pub const COLOURS: [(u8, u8, u8); 6] = [(120, 120, 120), (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189)];
+use skipwise_protocol::results::COLOURS;
 
 /// `rows` as grouped bars over [`TABLE_KEYS`] with ± sd, an SVG at `path` (written beside, then
 /// renamed).

@@ -10,14 +10,11 @@ use crate::commands::{TABLE_KEYS, device, write_json, write_text};
 use crate::progress::Epochs;
 use serde::Serialize;
 use skipwise_core::burn::tensor::Device;
-use skipwise_core::data::{Dataset, FpRule, Split, split_chronological};
+use skipwise_core::experiment::{self, DataOptions, Knobs, Outcome, PaperRun};
 use skipwise_core::loaders::{self, Format, Options};
 use skipwise_core::metrics::Report;
-use skipwise_core::model::{ModelConfig, SasrecConfig};
-use skipwise_core::objective::ObjectiveConfig;
-use skipwise_core::batch::eval_examples;
 use skipwise_core::checkpoint::Checkpoint;
-use skipwise_core::train::{EpochLog, FitProgress, FitReport, TrainConfig, Trainer};
+use skipwise_core::train::{EpochLog, Stepped, TrainConfig, Trainer};
 use skipwise_core::weights;
 use std::io::BufRead;
 use std::time::Instant;
@@ -61,75 +58,48 @@ pub fn load(path: &str, format: Option<Format>, options: &Options) -> Result<(lo
     Ok((loaded, format))
 }
 
-/// A log read and cut as the paper's protocol wants: sessions, then 80/10/10 by start time.
-pub struct Prepared {
-    pub loaded: loaders::Loaded,
-    pub format: Format,
-    pub data: Dataset,
-    pub split: Split,
+pub use skipwise_core::experiment::Prepared;
+
+impl DataArgs {
+    pub fn options(&self) -> DataOptions {
+        DataOptions { skip_secs: self.skip_secs, rating_max: self.rating_max, gap_secs: self.gap_secs, min_positives: self.min_positives }
+    }
 }
 
 pub fn prepare(args: &DataArgs) -> Result<Prepared, String> {
     let rows_hint = loaders::rows_hint(std::path::Path::new(&args.data));
     let options = Options { skip_flag: args.skip_flag.into(), columns: args.columns.clone(), max_play_secs: args.max_play_secs, rows_hint };
     let (loaded, format) = load(&args.data, args.format, &options)?;
-    let rule = FpRule { skip_secs: args.skip_secs, rating_max: args.rating_max, ..FpRule::default() };
-    if args.gap_secs <= 0.0 || !args.gap_secs.is_finite() {
-        return Err(format!("--gap-secs: {} is not a positive number of seconds", args.gap_secs));
-    }
-    // A threshold at or above the file's highest rating makes every rated play an FP.
-    let top = loaded.events.iter().filter_map(|e| e.rating).fold(f32::NEG_INFINITY, f32::max);
-    if top.is_finite() && args.rating_max >= top {
-        return Err(format!("--rating-max: {} is at or above every rating in {} (the highest is {top}): every play would be an FP", args.rating_max, args.data));
-    }
-    let mut data = Dataset::from_events(&loaded.events, &rule, args.gap_secs, 2).map_err(|e| format!("{}: {e}", args.data))?;
-    let before = data.sessions.len();
-    data.sessions.retain(|s| s.clicks.iter().filter(|c| !c.fp).count() >= args.min_positives);
-    if data.sessions.len() < before {
-        eprintln!("{} sessions with fewer than {} positives dropped (--min-positives)", before - data.sessions.len(), args.min_positives);
-    }
-    let split = split_chronological(&data.sessions, 0.8, 0.1);
-    eprintln!(
-        "{} sessions ({} train, {} valid, {} test), {} items, FP share {:.2}",
-        data.sessions.len(),
-        split.train.len(),
-        split.valid.len(),
-        split.test.len(),
-        data.items.len(),
-        data.fp_share()
-    );
-    Ok(Prepared { loaded, format, data, split })
+    let p = experiment::prepare(loaded, format, &args.data, &args.options())?;
+    p.notes.iter().for_each(|n| eprintln!("{n}"));
+    eprintln!("{}", p.summary());
+    Ok(p)
 }
 
-/// `users`: how many users the log has (the user term's table, with `--user-term true`).
-/// A system with a contrastive term trains at `--contrast-batch`, on RecBole's SASRec unless it
-/// names another backbone.
-pub fn config(args: &FitArgs, contrast: &ContrastArgs, system: System, seed: u64, users: usize) -> TrainConfig {
-    let backbone = system.backbone_or(args.backbone);
-    let contrastive = system.contrast != Contrast::None;
-    TrainConfig {
-        model: ModelConfig {
-            backbone,
-            dim: args.dim,
-            hidden: args.hidden,
-            sasrec: SasrecConfig { variant: args.sasrec.into(), ..SasrecConfig::default() },
-            users: if args.user_term { users } else { 0 },
-            ..ModelConfig::default()
-        },
-        objective: ObjectiveConfig {
-            method: system.method,
-            lambda: args.lambda,
-            margin: args.margin,
-            contrast: contrast.config(system.contrast),
-            ..ObjectiveConfig::default()
-        },
-        epochs: args.epochs,
-        batch_size: if contrastive { contrast.contrast_batch } else { args.batch },
-        lr: args.lr,
-        seed,
-        patience: args.patience,
-        ..TrainConfig::default()
+impl FitArgs {
+    /// The run's knobs: these flags and the contrastive systems' (`contrast`).
+    pub fn knobs(&self, contrast: &ContrastArgs) -> Knobs {
+        Knobs {
+            backbone: self.backbone,
+            epochs: self.epochs,
+            patience: self.patience,
+            batch: self.batch,
+            dim: self.dim,
+            hidden: self.hidden,
+            lr: self.lr,
+            lambda: self.lambda,
+            margin: self.margin,
+            sasrec: self.sasrec.into(),
+            user_term: self.user_term,
+            contrast_batch: contrast.contrast_batch,
+            contrast: contrast.config(Contrast::None),
+        }
     }
+}
+
+/// `system`'s configuration for `seed` (`users`: how many users the log has, for the user term).
+pub fn config(args: &FitArgs, contrast: &ContrastArgs, system: System, seed: u64, users: usize) -> TrainConfig {
+    args.knobs(contrast).config(system, seed, users)
 }
 
 /// Where a run keeps its checkpoint, and whether it goes on from the one already there.
@@ -143,8 +113,8 @@ pub struct Resumable<'a> {
 /// best model on the test sessions; `label` names the run in its progress bar. With `saved`, a
 /// checkpoint (weights, Adam's moments, shuffler, logs, best model) is written after every epoch,
 /// and with `resume` the run goes on from it: no finished epoch is trained again.
-pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: &str, saved: Option<Resumable>) -> Result<(Trainer, FitReport, Report), String> {
-    let (mut trainer, progress) = match saved.filter(|s| s.resume) {
+pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: &str, saved: Option<Resumable>) -> Result<Outcome, String> {
+    let mut run = match saved.filter(|s| s.resume) {
         Some(s) => {
             let text = std::fs::read_to_string(s.path).map_err(|e| format!("{}: {e} (nothing to resume: run without --resume)", s.path))?;
             let run = Checkpoint::parse(&text, s.path).map_err(|e| e.to_string())?;
@@ -155,32 +125,36 @@ pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: 
             let (mut trainer, progress) = Trainer::resume(run, device).map_err(|e| format!("{}: {e}", s.path))?;
             trainer.config.epochs = config.epochs;
             trainer.config.patience = config.patience;
-            (trainer, progress)
+            PaperRun::resume(trainer, progress, p)
         }
-        None => (Trainer::new(config.clone(), p.data.n_rows(), device).map_err(|e| e.to_string())?, FitProgress::default()),
-    };
-    trainer.set_users(&p.data.sessions).map_err(|e| e.to_string())?;
+        None => PaperRun::new(config.clone(), p, device),
+    }
+    .map_err(|e| e.to_string())?;
     let bar = Epochs::new(config.epochs, label);
-    let examples = trainer.train_examples(&p.split.train);
-    let valid = eval_examples(&p.split.valid, config.objective.method.keeps_fps_in_input());
-    let fit = trainer
-        .fit_from(&examples, &valid, "MRR@20", progress, &mut |log, trainer, progress| {
-            bar.epoch(log);
-            if let Some(s) = saved {
-                let written = trainer
-                    .checkpoint(progress)
-                    .map_err(|e| e.to_string())
-                    .and_then(|c| serde_json::to_string(&c).map_err(|e| e.to_string()))
-                    .and_then(|text| write_text(s.path, text));
-                if let Err(e) = written {
-                    eprintln!("(checkpoint not saved: {e})");
+    loop {
+        match run.step().map_err(|e| e.to_string())? {
+            Stepped::Batch { .. } => {}
+            Stepped::Epoch => {
+                let progress = run.progress();
+                bar.epoch(&progress.logs[progress.logs.len() - 1]);
+                if let Some(s) = saved {
+                    let written = run
+                        .trainer
+                        .checkpoint(progress)
+                        .map_err(|e| e.to_string())
+                        .and_then(|c| serde_json::to_string(&c).map_err(|e| e.to_string()))
+                        .and_then(|text| write_text(s.path, text));
+                    if let Err(e) = written {
+                        eprintln!("(checkpoint not saved: {e})");
+                    }
                 }
             }
-        })
-        .map_err(|e| e.to_string())?;
-    bar.finish(&format!("best epoch {} of {}", fit.best_epoch, fit.epochs.len()));
-    let test = trainer.evaluate_sessions(&p.split.test, config.objective.method.keeps_fps_in_input()).map_err(|e| e.to_string())?;
-    Ok((trainer, fit, test))
+            Stepped::Finished => break,
+        }
+    }
+    let outcome = run.finish(p).map_err(|e| e.to_string())?;
+    bar.finish(&format!("best epoch {} of {}", outcome.fit.best_epoch, outcome.fit.epochs.len()));
+    Ok(outcome)
 }
 
 pub fn train(args: &Train) -> Result<(), String> {
@@ -199,7 +173,7 @@ pub fn train(args: &Train) -> Result<(), String> {
     let label = format!("{} {backbone}", args.method.label());
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out))?;
     let saved = Resumable { path: &checkpoint, resume: args.resume };
-    let (trainer, fit, test) = fit_and_test(&config, &p, &device(args.fit.device)?, &label, Some(saved))?;
+    let Outcome { trainer, fit, test, .. } = fit_and_test(&config, &p, &device(args.fit.device)?, &label, Some(saved))?;
     println!("{} {backbone} on {}: best epoch {} of {}", args.method.label(), args.data.data, fit.best_epoch, fit.epochs.len());
     for k in TABLE_KEYS {
         println!("  {k:<8} {:.4}", test.get(k));

@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod contrastive;
 pub mod data;
 pub mod error;
+pub mod experiment;
 pub mod fused_gru;
 pub mod loaders;
 pub mod metrics;

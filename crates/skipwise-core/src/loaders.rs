@@ -134,6 +134,9 @@ impl ColumnMap {
     }
 }
 
+/// Last.fm: the longest a play can have lasted by default (`--max-play-secs`), s.
+pub const MAX_PLAY_SECS: f32 = 600.0;
+
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub skip_flag: SkipFlag,

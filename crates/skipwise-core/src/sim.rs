@@ -141,6 +141,19 @@ pub const MILD_PLAY_THROUGH: f32 = 0.4;
 /// back to it); otherwise the walk goes on as usual.
 pub const CONTEXT_COMES_BACK: f32 = 0.8;
 
+impl SimConfig {
+    /// Refuses a simulator that cannot run, naming the `simulate` flags (the Lab's fields).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.n_items < 2 || self.n_listeners == 0 || !(0.0..1.0).contains(&self.fp_share) {
+            return Err(format!(
+                "--items {} / --listeners {} / --fp-share {}: need at least 2 items, 1 listener and a share in [0, 1)",
+                self.n_items, self.n_listeners, self.fp_share
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
         Self {
@@ -375,6 +388,49 @@ impl Simulator {
             }
         }
         sessions
+    }
+}
+
+
+/// The `--columns` that read [`Simulator::csv`]'s file back (`--format csv --columns …`).
+pub use skipwise_protocol::lab::SIM_COLUMNS as CSV_COLUMNS;
+
+/// The simulator's sessions as a generic CSV (what `skipwise simulate` writes and the page's Lab
+/// reads back through the same loader): each play with its ground truth, `liked` (the listener
+/// likes the item's genre) and `kind` (positive, misclick, curiosity, mild or context).
+pub struct SimCsv {
+    pub text: String,
+    pub sessions: usize,
+    pub plays: usize,
+    /// Plays of items the listener likes.
+    pub liked: usize,
+}
+
+impl Simulator {
+    pub fn csv(&mut self) -> SimCsv {
+        use std::fmt::Write as _;
+        let sessions = self.logged_plays();
+        let mut text = String::from("session,user,item,time,played,duration,liked,kind\n");
+        let (mut plays, mut liked) = (0usize, 0usize);
+        for events in &sessions {
+            for (e, kind) in events {
+                let user = e.user.unwrap_or_default();
+                let likes = self.likes(user as usize, e.item as usize - 1);
+                let _ = writeln!(
+                    text,
+                    "{},{user},{},{},{},{},{likes},{}",
+                    e.session.unwrap_or_default(),
+                    e.item,
+                    e.timestamp,
+                    e.played_secs.unwrap_or_default(),
+                    e.duration_secs.unwrap_or_default(),
+                    kind.name()
+                );
+                plays += 1;
+                liked += usize::from(likes);
+            }
+        }
+        SimCsv { text, sessions: sessions.len(), plays, liked }
     }
 }
 

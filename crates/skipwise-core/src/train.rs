@@ -15,6 +15,7 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -190,6 +191,44 @@ pub struct FitProgress {
     pub best: Option<Best>,
     /// Early stopping has fired: a resumed fit trains no further epoch.
     pub stopped: bool,
+}
+
+/// A fit in progress (see [`Trainer::begin_fit`]): the examples it trains on, where it stands
+/// in the current epoch, and its progress.
+pub struct FitRun<'a> {
+    examples: Cow<'a, [Example]>,
+    valid: Cow<'a, [Example]>,
+    monitor: String,
+    pub progress: FitProgress,
+    same_target: Vec<Vec<u32>>,
+    /// The epoch being trained (1-based).
+    epoch: usize,
+    order: Vec<Vec<usize>>,
+    /// The next batch of `order`; `order.len()` = the epoch's validation comes next.
+    next: usize,
+    sums: EpochSums,
+}
+
+#[derive(Default)]
+struct EpochSums {
+    loss: f64,
+    nll: f64,
+    metric: f64,
+    contrast: f64,
+    n: usize,
+    stats: WeightStats,
+    have_stats: bool,
+}
+
+/// What one [`Trainer::fit_step`] did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stepped {
+    /// Batch `done` of the epoch's `of`, with its loss.
+    Batch { epoch: usize, done: usize, of: usize, loss: f32 },
+    /// An epoch ended (its log is the last of `FitRun::progress.logs`).
+    Epoch,
+    /// The epochs are done or early stopping fired.
+    Finished,
 }
 
 pub struct Trainer {
@@ -461,19 +500,45 @@ impl Trainer {
 
     /// As [`Self::fit_examples`], going on from `progress` (a fresh one, or a resumed
     /// checkpoint's); `on_epoch` sees each epoch's log, the trainer and the progress after it
-    /// (enough to write a checkpoint).
+    /// (enough to write a checkpoint). Drives [`Self::fit_step`] to the end.
     pub fn fit_from(
         &mut self,
         examples: &[Example],
         valid_examples: &[Example],
         monitor: &str,
-        mut progress: FitProgress,
+        progress: FitProgress,
         on_epoch: &mut dyn FnMut(&EpochLog, &Trainer, &FitProgress),
     ) -> Result<FitReport> {
+        let mut run = self.begin_fit(examples, valid_examples, monitor, progress)?;
+        loop {
+            match self.fit_step(&mut run)? {
+                Stepped::Batch { .. } => {}
+                Stepped::Epoch => {
+                    let log = &run.progress.logs[run.progress.logs.len() - 1];
+                    on_epoch(log, self, &run.progress);
+                }
+                Stepped::Finished => return Ok(self.finish_fit(run)),
+            }
+        }
+    }
+
+    /// Checks the examples and sets up a fit that [`Self::fit_step`] then drives one mini-batch
+    /// at a time: the page's Lab hands its event loop back between steps, so that Cancel is heard
+    /// and the page keeps its progress bar moving; the CLI runs it to the end in [`Self::fit_from`].
+    pub fn begin_fit<'a>(&mut self, examples: &'a [Example], valid: &'a [Example], monitor: &str, progress: FitProgress) -> Result<FitRun<'a>> {
+        self.begin(Cow::Borrowed(examples), Cow::Borrowed(valid), monitor, progress)
+    }
+
+    /// As [`Self::begin_fit`], the run owning its examples.
+    pub fn begin_fit_owned(&mut self, examples: Vec<Example>, valid: Vec<Example>, monitor: &str, progress: FitProgress) -> Result<FitRun<'static>> {
+        self.begin(Cow::Owned(examples), Cow::Owned(valid), monitor, progress)
+    }
+
+    fn begin<'a>(&mut self, examples: Cow<'a, [Example]>, valid: Cow<'a, [Example]>, monitor: &str, progress: FitProgress) -> Result<FitRun<'a>> {
         if examples.is_empty() {
             return Err(Error::Empty("no training step: every session has fewer than 2 usable clicks".into()));
         }
-        self.check_items(examples)?;
+        self.check_items(&examples)?;
         if self.config.objective.contrast.kind == Contrast::AdaptiveRec && examples.len() < self.config.batch_size {
             return Err(Error::Config(format!(
                 "batch_size: {}: AdaptiveRec trains on whole batches only (SimThres reads the batch flattened) and there are {} training steps",
@@ -486,66 +551,84 @@ impl Trainer {
             Some(_) => same_target_index(&examples.iter().map(|e| e.target).collect::<Vec<_>>()),
             None => Vec::new(),
         };
-        let first = progress.logs.len() + 1;
-        for epoch in first..=self.config.epochs {
-            if progress.stopped {
-                break;
-            }
-            let (mut sum, mut sum_nll, mut sum_metric, mut n) = (0f64, 0f64, 0f64, 0usize);
-            let mut stats = WeightStats::default();
-            let mut have_stats = false;
-            let mut sum_contrast = 0f64;
-            for chunk in self.epoch_order(examples.len()) {
-                let refs: Vec<&Example> = chunk.iter().map(|i| &examples[*i]).collect();
-                let (total, nll, metric, s) = match self.contrast.is_some() {
-                    true => {
-                        let partners: Vec<&Example> = chunk
-                            .iter()
-                            .map(|i| match same_target[*i].len() {
-                                0 => &examples[*i],
-                                n => &examples[same_target[*i][self.rng.below(n)] as usize],
-                            })
-                            .collect();
-                        let (total, nll, metric, contrast) = self.step_contrast_sync(&refs, &partners)?;
-                        sum_contrast += contrast as f64 * refs.len() as f64;
-                        (total, nll, metric, None)
-                    }
-                    false => self.step_sync(&refs)?,
-                };
-                let w = refs.len() as f64;
-                sum += total as f64 * w;
-                sum_nll += nll as f64 * w;
-                sum_metric += metric as f64 * w;
-                n += refs.len();
-                if let Some(s) = s {
-                    stats.merge(&s);
-                    have_stats = true;
-                }
-            }
-            if let Some(c) = self.contrast.as_mut() {
-                c.end_epoch();
-            }
-            let report = (!valid_examples.is_empty()).then(|| self.evaluate(valid_examples)).transpose()?;
-            let log = EpochLog {
-                epoch,
-                loss: sum / n as f64,
-                nll: sum_nll / n as f64,
-                metric: sum_metric / n as f64,
-                contrast: self.contrast.is_some().then(|| sum_contrast / n as f64),
-                valid: report.clone(),
-                fp_weights: have_stats.then_some(stats),
-            };
-            if let Some(report) = report {
-                let score = report.get(monitor);
-                if progress.best.as_ref().is_none_or(|b| score > b.score) {
-                    progress.best = Some(Best { score, epoch, model: self.model.clone(), report });
-                } else if progress.best.as_ref().is_some_and(|b| epoch - b.epoch >= self.config.patience) {
-                    progress.stopped = true;
-                }
-            }
-            progress.logs.push(log);
-            on_epoch(&progress.logs[progress.logs.len() - 1], self, &progress);
+        let epoch = progress.logs.len() + 1;
+        Ok(FitRun { examples, valid, monitor: monitor.to_string(), progress, same_target, epoch, order: Vec::new(), next: 0, sums: EpochSums::default() })
+    }
+
+    /// One mini-batch of `run` (the epoch's shuffle is drawn at its first); after an epoch's
+    /// last batch, its validation and early-stopping check too.
+    pub fn fit_step(&mut self, run: &mut FitRun) -> Result<Stepped> {
+        if run.epoch > self.config.epochs || run.progress.stopped {
+            return Ok(Stepped::Finished);
         }
+        if run.next == 0 {
+            run.order = self.epoch_order(run.examples.len());
+            run.sums = EpochSums::default();
+        }
+        let examples = &run.examples;
+        if let Some(chunk) = run.order.get(run.next) {
+            let refs: Vec<&Example> = chunk.iter().map(|i| &examples[*i]).collect();
+            let (total, nll, metric, s) = match self.contrast.is_some() {
+                true => {
+                    let partners: Vec<&Example> = chunk
+                        .iter()
+                        .map(|i| match run.same_target[*i].len() {
+                            0 => &examples[*i],
+                            n => &examples[run.same_target[*i][self.rng.below(n)] as usize],
+                        })
+                        .collect();
+                    let (total, nll, metric, contrast) = self.step_contrast_sync(&refs, &partners)?;
+                    run.sums.contrast += contrast as f64 * refs.len() as f64;
+                    (total, nll, metric, None)
+                }
+                false => self.step_sync(&refs)?,
+            };
+            let w = refs.len() as f64;
+            let sums = &mut run.sums;
+            sums.loss += total as f64 * w;
+            sums.nll += nll as f64 * w;
+            sums.metric += metric as f64 * w;
+            sums.n += refs.len();
+            if let Some(s) = s {
+                sums.stats.merge(&s);
+                sums.have_stats = true;
+            }
+            run.next += 1;
+            return Ok(Stepped::Batch { epoch: run.epoch, done: run.next, of: run.order.len(), loss: total });
+        }
+        if let Some(c) = self.contrast.as_mut() {
+            c.end_epoch();
+        }
+        let report = (!run.valid.is_empty()).then(|| self.evaluate(&run.valid)).transpose()?;
+        let (sums, epoch) = (std::mem::take(&mut run.sums), run.epoch);
+        let n = sums.n as f64;
+        let log = EpochLog {
+            epoch,
+            loss: sums.loss / n,
+            nll: sums.nll / n,
+            metric: sums.metric / n,
+            contrast: self.contrast.is_some().then(|| sums.contrast / n),
+            valid: report.clone(),
+            fp_weights: sums.have_stats.then_some(sums.stats),
+        };
+        let progress = &mut run.progress;
+        if let Some(report) = report {
+            let score = report.get(&run.monitor);
+            if progress.best.as_ref().is_none_or(|b| score > b.score) {
+                progress.best = Some(Best { score, epoch, model: self.model.clone(), report });
+            } else if progress.best.as_ref().is_some_and(|b| epoch - b.epoch >= self.config.patience) {
+                progress.stopped = true;
+            }
+        }
+        progress.logs.push(log);
+        run.epoch += 1;
+        run.next = 0;
+        Ok(Stepped::Epoch)
+    }
+
+    /// Ends `run`: the best validation model becomes the trainer's.
+    pub fn finish_fit(&mut self, run: FitRun) -> FitReport {
+        let progress = run.progress;
         let (best_epoch, best_valid) = match progress.best {
             Some(b) => {
                 self.model = b.model;
@@ -553,7 +636,7 @@ impl Trainer {
             }
             None => (progress.logs.len(), None),
         };
-        Ok(FitReport { epochs: progress.logs, best_epoch, best_valid })
+        FitReport { epochs: progress.logs, best_epoch, best_valid }
     }
 
     /// Scores of every catalog row for a batch of examples under the inference model (no

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod catalog;
 pub mod history;
+pub mod lab;
+pub mod results;
 #[cfg(feature = "wire")]
 pub mod wire;
 

@@ -3,6 +3,7 @@
 //! drives it; natively the CLI's `warm-weights` makes the page's shipped warm start with it, and
 //! the flow tests play the page's visits against it.
 
+pub mod lab;
 pub mod player;
 #[cfg(test)]
 mod flows;
