@@ -68,9 +68,37 @@ pub fn App() -> impl IntoView {
         ctx.warn(format!("The player clock could not start: {e:?}"));
     }
     let _keys = window_event_listener(ev::keydown, move |e| on_key(ctx, e));
+    // The Lab is built (and its worker started) the first time its tab opens, then kept.
+    let lab = RwSignal::new(storage::search().contains("tab=lab"));
+    let lab_opened = RwSignal::new(lab.get_untracked());
+    let tab = move |is_lab: bool, label: &'static str| {
+        view! {
+            <button
+                role="tab"
+                class="tab"
+                aria-selected=move || (lab.get() == is_lab).to_string()
+                on:click=move |_| {
+                    lab.set(is_lab);
+                    lab_opened.update(|o| *o |= is_lab);
+                }
+            >
+                {label}
+            </button>
+        }
+    };
     view! {
         <main class="app">
             <Header ctx />
+            <nav role="tablist" aria-label="Views" class="tabs">
+                {tab(false, "Player")}
+                {tab(true, "Lab")}
+            </nav>
+            <Show when=move || lab_opened.get()>
+                <div hidden=move || !lab.get()>
+                    <crate::lab::LabTab />
+                </div>
+            </Show>
+            <div class="player-view" hidden=move || lab.get()>
             <Tour ctx />
             <Warmup ctx />
             <p role="alert" class="alert" hidden=move || ctx.alert.with(|a| a.is_empty())>{move || ctx.alert.get()}</p>
@@ -89,6 +117,7 @@ pub fn App() -> impl IntoView {
                 </div>
             </div>
             <UnderTheHood ctx />
+            </div>
             {storage::search().contains("bench=codec").then(|| view! { <crate::codec_bench::CodecBench /> })}
         </main>
     }

@@ -26,7 +26,7 @@ pub async fn shipped_warm(kind: Kind, seed: u64, warm_steps: u32) -> Option<Stri
 }
 
 /// The body of `url` (relative to the page) as text; an error for anything but HTTP 2xx.
-async fn fetch_text(url: &str) -> Result<String, String> {
+pub(crate) async fn fetch_text(url: &str) -> Result<String, String> {
     let window = web_sys::window().ok_or("no window")?;
     let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| format!("{e:?}"))?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_string())?;

@@ -96,6 +96,8 @@ fn on_response(ctx: Ctx, allow_gpu: bool, init: &Request, Envelope { id, body }:
     match body {
         // The worker listens: now it can be asked to pick its backend.
         Response::Booted => send(ctx, Pending::Init, init.clone()),
+        // The Lab's answers come from the Lab's worker (`crate::lab`), never this one.
+        Response::LabLoaded(_) | Response::LabProgress(_) | Response::LabEpoch(_) | Response::LabDone { .. } | Response::LabCancelled => {}
         Response::Ready { backend } => {
             ctx.on_gpu.set(backend.kind == BackendKind::WebGpu);
             ctx.backend.set(backend.label());

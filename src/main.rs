@@ -9,6 +9,7 @@ mod codec_bench;
 mod conversation;
 mod files;
 mod history;
+mod lab;
 mod map;
 mod player;
 mod state;

@@ -11,12 +11,14 @@
 //! | [`lists`] | the rank moves between two recommendation lists, auto-next, skipped-genre counts, what dropped out, each item's reason in words |
 //! | [`trails`] | where skipped items and the session moved on the embedding map |
 //! | [`chart`] | the points of the page's line charts |
+//! | [`lab`] | the Lab's progress, curves, bars, table cells and shipped samples |
 //! | [`persona`] | Autopilot's listener: what it likes, plays, skips, and its hit rate |
 //! | [`params`] | the page's state in its address, clamped with a note |
 
 pub mod chart;
 pub mod clock;
 pub mod conversation;
+pub mod lab;
 pub mod latency;
 pub mod lists;
 pub mod params;

@@ -111,13 +111,14 @@ pub struct LabSpec {
 }
 
 impl Default for LabSpec {
-    /// The default Lab run: the paper's four methods on GRU4Rec, one seed, small enough to end
-    /// within about three minutes on a browser's CPU fallback.
+    /// The default Lab run: the paper's four methods on GRU4Rec, two seeds (so that the table
+    /// has a spread), small enough to end within about three minutes on a browser's CPU
+    /// fallback on a slow machine (75 s on this one's).
     fn default() -> Self {
         Self {
             backbone: "gru4rec".into(),
             methods: ["vanilla", "fp-simple", "fp-metric", "fp-adametric"].map(String::from).to_vec(),
-            seeds: vec![1],
+            seeds: vec![1, 2],
             epochs: 8,
             patience: 3,
             batch: 256,
@@ -185,7 +186,8 @@ pub struct LabProgress {
     /// The system × seed being trained, of how many.
     pub run: usize,
     pub runs: usize,
-    /// Its system's index in the spec's methods (its colour) and its label.
+    /// Its system's colour: the index of its first row in the results (Vanilla's two rows, its
+    /// natural input's and the FP-free one's, shift the others by one), and its label.
     pub method: usize,
     pub label: String,
     pub seed: u64,
@@ -199,6 +201,7 @@ pub struct LabProgress {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabEpoch {
     pub run: usize,
+    /// As [`LabProgress::method`].
     pub method: usize,
     pub label: String,
     pub seed: u64,

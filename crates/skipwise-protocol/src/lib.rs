@@ -270,6 +270,13 @@ pub enum Request {
     Observe { play: Play },
     /// Both models' weights now, answered with `Snapshot`.
     Snapshot,
+    /// The Lab (a worker of its own): read a log and cut it as the paper's protocol wants,
+    /// keeping it for the runs that follow; a log that cannot be read leaves the one before.
+    LabLoad { data: lab::LabData, options: lab::DataOptions },
+    /// Train the spec's systems × seeds on the loaded log, one after the other.
+    LabRun { spec: lab::LabSpec },
+    /// Stop the Lab's run at its next step (heard while it runs, not queued behind it).
+    LabCancel,
 }
 
 /// Worker → page.
@@ -294,6 +301,16 @@ pub enum Response {
     Snapshot { events: u32, weights: String },
     /// `CheckModel`'s answer: the file fits; what it holds, in words.
     ModelChecked { description: String },
+    /// `LabLoad`'s answer: what the log became.
+    LabLoaded(lab::LabDataset),
+    /// Where a `LabRun` stands (at most every ~100 ms).
+    LabProgress(lab::LabProgress),
+    /// One finished epoch of a Lab run.
+    LabEpoch(lab::LabEpoch),
+    /// The Lab run's results, as `compare --json` writes them.
+    LabDone { file: results::CompareFile },
+    /// The Lab run stopped on `LabCancel`.
+    LabCancelled,
     /// Something went wrong but the request goes on (e.g. cached weights that no longer fit).
     Warning { message: String },
     /// The request failed; this is its answer (the page stops waiting for it).

@@ -86,6 +86,8 @@ pub struct LabJob {
     spec: LabSpec,
     backbone: Backbone,
     systems: Vec<System>,
+    /// Each system's first row in the results (its colour: a Vanilla-input system has two).
+    colours: Vec<usize>,
     knobs: Knobs,
     device: Device,
     /// The run being trained (index into systems × seeds) and when it started (ms).
@@ -114,7 +116,15 @@ impl LabJob {
             knobs.config(system, spec.seeds[0], p.data.users()).validate().map_err(|e| format!("{}: {e}", system.label()))?;
             systems.push(system);
         }
-        Ok(Self { spec, backbone, systems, knobs, device, index: 0, current: None, finished: Finished::default(), rows: Vec::new(), configs: Vec::new(), started: now_ms })
+        let colours = systems
+            .iter()
+            .scan(0, |row, s| {
+                let first = *row;
+                *row += if s.method.keeps_fps_in_input() { 2 } else { 1 };
+                Some(first)
+            })
+            .collect();
+        Ok(Self { spec, backbone, systems, colours, knobs, device, index: 0, current: None, finished: Finished::default(), rows: Vec::new(), configs: Vec::new(), started: now_ms })
     }
 
     pub fn runs(&self) -> usize {
@@ -143,7 +153,7 @@ impl LabJob {
             Stepped::Batch { epoch, done, of, .. } => Ok(LabEvent::Progress(LabProgress {
                 run: self.index,
                 runs: self.runs(),
-                method: system_index,
+                method: self.colours[system_index],
                 label,
                 seed,
                 epoch,
@@ -155,7 +165,7 @@ impl LabJob {
                 let log = &run.progress().logs[run.progress().logs.len() - 1];
                 Ok(LabEvent::Epoch(LabEpoch {
                     run: self.index,
-                    method: system_index,
+                    method: self.colours[system_index],
                     label,
                     seed,
                     epoch: log.epoch,
@@ -191,7 +201,7 @@ impl LabJob {
                 Ok(LabEvent::Progress(LabProgress {
                     run: self.index,
                     runs: self.runs(),
-                    method: self.at(self.index).0,
+                    method: self.colours[self.at(self.index).0],
                     label: self.systems[self.at(self.index).0].label(),
                     seed: self.at(self.index).1,
                     epoch: 0,
@@ -242,7 +252,7 @@ mod tests {
             columns: Some("user=listener,item=track,time=when,played=seconds_played,duration=track_seconds".into()),
         };
         let (p, _) = load(&generic, &DataOptions::default()).expect("generic csv");
-        let spec = LabSpec { backbone: "stamp".into(), methods: vec!["vanilla".into(), "fp-adametric".into()], epochs: 2, dim: 8, hidden: 8, ..LabSpec::default() };
+        let spec = LabSpec { backbone: "stamp".into(), methods: vec!["vanilla".into(), "fp-adametric".into()], seeds: vec![1], epochs: 2, dim: 8, hidden: 8, ..LabSpec::default() };
         let mut job = LabJob::new(spec, &p, Device::default(), 0.0).expect("job");
         let (file, epochs, _) = run(&mut job, &p);
         let names: Vec<&str> = file.methods.iter().map(|r| r.method.as_str()).collect();

@@ -7,7 +7,9 @@
 //! worker on the CPU with the history.
 
 use crate::backend;
+use skipwise_worker::lab;
 use skipwise_worker::player::{Player, imported_learner};
+use skipwise_core::experiment::Prepared;
 use skipwise_core::model_file::ModelFile;
 use skipwise_core::batch::Example;
 use skipwise_core::burn::tensor::Device;
@@ -32,6 +34,8 @@ struct State {
     /// A test-only fault from `Init`, and the Observes seen so far.
     fault: Option<Fault>,
     observes: u32,
+    /// The Lab's loaded log (a Lab worker's; the player's worker never gets one).
+    lab: Option<Rc<Prepared>>,
 }
 
 /// Why a request stopped: an ordinary error, or a GPU that can no longer be trusted.
@@ -51,6 +55,9 @@ thread_local! {
     static STEPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
     /// The id of the request being handled, for everything posted meanwhile (and a panic's report).
     static CURRENT: std::cell::Cell<u64> = const { std::cell::Cell::new(UNSOLICITED) };
+    /// Set by a `LabCancel` as it arrives (it does not queue behind the run it stops); cleared
+    /// by the arrival of the next `LabRun`.
+    static LAB_CANCEL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -78,7 +85,11 @@ pub fn start() {
     let state = Rc::new(RefCell::new(State::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         match skipwise_protocol::wire::from_js::<Request>(event.data()) {
+            Ok(envelope) if envelope.body == Request::LabCancel => LAB_CANCEL.with(|c| c.set(true)),
             Ok(envelope) => {
+                if matches!(envelope.body, Request::LabRun { .. }) {
+                    LAB_CANCEL.with(|c| c.set(false));
+                }
                 let start_loop = {
                     let mut s = state.borrow_mut();
                     s.queue.push_back((envelope.id, envelope.body));
@@ -204,6 +215,19 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             post(Response::TrainDone { steps, millis: now() - t0 });
             Ok(())
         }
+        Request::LabLoad { data, options } => {
+            // A log that cannot be read leaves the one loaded before.
+            let (prepared, summary) = lab::load(&data, &options)?;
+            state.borrow_mut().lab = Some(Rc::new(prepared));
+            post(Response::LabLoaded(summary));
+            Ok(())
+        }
+        Request::LabRun { spec } => {
+            let prepared = state.borrow().lab.clone().ok_or("no log loaded: choose a dataset first".to_string())?;
+            lab_run(spec, &prepared).await
+        }
+        // Handled as it arrives (see `start`); one that reaches the queue has nothing to stop.
+        Request::LabCancel => Ok(()),
         Request::Snapshot => {
             let player = state.borrow_mut().player.take().ok_or("the models are not built yet".to_string())?;
             let weights = async { Ok::<_, String>(Player::warm_text(&read_weights(&player.fp_aware).await?, &read_weights(&player.vanilla).await?)) }.await;
@@ -237,6 +261,45 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             Ok(())
         }
     }
+}
+
+/// Trains the Lab's systems × seeds on the CPU (see `skipwise_worker::lab`), handing the event
+/// loop back every ~30 ms so that a `LabCancel` is heard between steps; progress at most every
+/// 100 ms, every epoch's losses, then the results file.
+async fn lab_run(spec: skipwise_protocol::lab::LabSpec, prepared: &Prepared) -> Result<(), Failure> {
+    let mut job = lab::LabJob::new(spec, prepared, Device::flex(), now())?;
+    let (mut yielded, mut reported) = (now(), f64::NEG_INFINITY);
+    loop {
+        if LAB_CANCEL.with(|c| c.get()) {
+            post(Response::LabCancelled);
+            return Ok(());
+        }
+        match job.step(prepared, now())? {
+            lab::LabEvent::Progress(p) => {
+                if now() - reported >= 100.0 || p.batch == 0 {
+                    reported = now();
+                    post(Response::LabProgress(p));
+                }
+            }
+            lab::LabEvent::Epoch(e) => post(Response::LabEpoch(e)),
+            lab::LabEvent::Done(file) => {
+                post(Response::LabDone { file: *file });
+                return Ok(());
+            }
+        }
+        if now() - yielded >= 30.0 {
+            yield_to_events().await;
+            yielded = now();
+        }
+    }
+}
+
+/// Resolves on a zero-delay timer: the messages that arrived meanwhile are dispatched first.
+async fn yield_to_events() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).ok();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok();
 }
 
 /// One simulated-session step for each model; both losses go to the page.
