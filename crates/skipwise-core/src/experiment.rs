@@ -7,7 +7,7 @@
 //!
 //! The knobs' defaults are the CLI's flags' defaults (a CLI test checks that they agree).
 
-use crate::batch::eval_examples;
+use crate::batch::{FpScope, eval_examples};
 use crate::contrastive::{Contrast, ContrastConfig};
 use crate::data::{Dataset, FpRule, Split, split_chronological};
 use crate::error::Result;
@@ -91,6 +91,8 @@ pub struct Knobs {
     pub margin: f32,
     pub sasrec: SasrecVariant,
     pub user_term: bool,
+    /// Which FPs a step's metric term sees (see [`FpScope`]).
+    pub fp_scope: FpScope,
     /// The batch of the systems with a contrastive term (AdaptiveRec's SimThres reads it whole).
     pub contrast_batch: usize,
     /// The contrastive term's settings; its kind comes from the system.
@@ -111,6 +113,7 @@ impl Default for Knobs {
             margin: 1.0,
             sasrec: SasrecVariant::RecBole,
             user_term: false,
+            fp_scope: FpScope::Session,
             contrast_batch: 256,
             contrast: ContrastConfig::default(),
         }
@@ -136,6 +139,7 @@ impl Knobs {
                 method: system.method,
                 lambda: self.lambda,
                 margin: self.margin,
+                fp_scope: self.fp_scope,
                 contrast: ContrastConfig { kind: system.contrast, ..self.contrast.clone() },
                 ..ObjectiveConfig::default()
             },

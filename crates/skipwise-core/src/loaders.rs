@@ -172,12 +172,12 @@ pub struct Loaded {
 
 /// Numbers strings in order of first appearance.
 #[derive(Default)]
-struct Interner {
+pub(crate) struct Interner {
     ids: HashMap<String, u64>,
 }
 
 impl Interner {
-    fn id(&mut self, s: &str) -> (u64, bool) {
+    pub(crate) fn id(&mut self, s: &str) -> (u64, bool) {
         if let Some(id) = self.ids.get(s) {
             return (*id, false);
         }
@@ -191,9 +191,9 @@ impl Interner {
 pub fn read(reader: impl BufRead, name: &str, format: Format, options: &Options) -> Result<Loaded> {
     match format {
         Format::Inter => {
-            let events = crate::movielens::read_inter(reader, name)?;
+            let (events, names) = crate::movielens::read_inter(reader, name)?;
             let lines = events.len() + 1;
-            Ok(Loaded { events, names: HashMap::new(), lines })
+            Ok(Loaded { events, names, lines })
         }
         Format::UData => delimited(reader, name, "\t", false, options),
         Format::Ml1m => delimited(reader, name, "::", false, options),
