@@ -50,7 +50,7 @@ pub fn start_worker(ctx: Ctx, allow_gpu: bool, reason: Option<String>) {
     ctx.worker.set_value(None);
     // A new worker trains from scratch: its losses start a new list.
     ctx.losses.set(Vec::new());
-    match WorkerHandle::spawn(on_response, on_crash) {
+    match WorkerHandle::spawn("./worker.js", on_response, on_crash) {
         Ok(handle) => ctx.worker.set_value(Some(handle)),
         Err(e) => ctx.status.set(e),
     }

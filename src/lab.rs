@@ -4,15 +4,15 @@
 //! the other while the tab shows progress and each run's curves, then the table, the bars, the
 //! JSON `compare --json` writes, and the commands that run the same experiment natively.
 //!
-//! The Lab's worker starts when the tab is first opened, so the player's first visit never pays
-//! for it; it is the player's wasm (cached by then), trained on the CPU (`skipwise_worker::lab`).
+//! The Lab's worker (`www/lab-worker.js`, a binary of its own) starts when the tab is first
+//! opened, so the player's first visit never loads it; it trains on the CPU (`skipwise_worker::lab`).
 
 use crate::catalog::fetch_text;
 use crate::worker_client::WorkerHandle;
 use leptos::prelude::*;
 use skipwise_page_logic::lab::{BACKBONES, METHODS, SAMPLES, bars, cell, curves, fraction};
 use skipwise_protocol::lab::{DataOptions, LabData, LabDataset, LabEpoch, LabProgress, LabSpec, SimSpec};
-use skipwise_protocol::results::{CompareFile, TABLE_KEYS, css_colour};
+use skipwise_protocol::results::{Row, TABLE_KEYS, css_colour};
 use skipwise_protocol::{Envelope, Request, Response};
 use wasm_bindgen::JsCast;
 
@@ -43,7 +43,8 @@ struct Lab {
     running: RwSignal<bool>,
     progress: RwSignal<Option<LabProgress>>,
     epochs: RwSignal<Vec<LabEpoch>>,
-    result: RwSignal<Option<(CompareFile, String)>>,
+    /// The rows, the file's text and the commands that repeat it.
+    result: RwSignal<Option<(Vec<Row>, String, String)>>,
     error: RwSignal<String>,
     status: RwSignal<String>,
     worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
@@ -123,7 +124,7 @@ impl Lab {
             self.dataset.set(None);
             self.error.set(format!("The Lab's worker stopped ({why}); load a dataset again to go on."));
         };
-        match WorkerHandle::spawn(on_response, on_crash) {
+        match WorkerHandle::spawn("./lab-worker.js", on_response, on_crash) {
             Ok(handle) => self.worker.set_value(Some(handle)),
             Err(e) => self.error.set(e),
         }
@@ -148,12 +149,12 @@ fn on_response(lab: Lab, Envelope { id, body }: Envelope<Response>) {
         }
         Response::LabProgress(p) if id == lab.run_id.get_value() => lab.progress.set(Some(p)),
         Response::LabEpoch(e) if id == lab.run_id.get_value() => lab.epochs.update(|v| v.push(e)),
-        Response::LabDone { file } if id == lab.run_id.get_value() => {
+        Response::LabDone { json, methods, seconds } if id == lab.run_id.get_value() => {
             lab.running.set(false);
             lab.progress.set(None);
-            lab.status.set(format!("Finished in {:.0} s.", file.seconds));
+            lab.status.set(format!("Finished in {seconds:.0} s."));
             let command = lab.ran.get_value().unwrap_or_default();
-            lab.result.set(Some((file, command)));
+            lab.result.set(Some((methods, json, command)));
         }
         Response::LabCancelled if id == lab.run_id.get_value() => {
             lab.running.set(false);
@@ -246,9 +247,8 @@ fn run(lab: Lab) {
 }
 
 fn download(lab: Lab) {
-    let Some((file, _)) = lab.result.get_untracked() else { return };
-    let written = serde_json::to_string_pretty(&file).map_err(|e| e.to_string()).and_then(|text| crate::files::download("skipwise-lab.json", &text));
-    if let Err(e) = written {
+    let Some((_, json, _)) = lab.result.get_untracked() else { return };
+    if let Err(e) = crate::files::download("skipwise-lab.json", &json) {
         lab.error.set(format!("The results could not be downloaded: {e}"));
     }
 }
@@ -498,8 +498,8 @@ fn Results(lab: Lab) -> impl IntoView {
     const W: f64 = 860.0;
     const H: f64 = 220.0;
     view! {
-        {move || lab.result.get().map(|(file, command)| {
-            let bars = bars(&file.methods, &TABLE_KEYS, W, H, 18.0);
+        {move || lab.result.get().map(|(methods, _, command)| {
+            let bars = bars(&methods, &TABLE_KEYS, W, H, 18.0);
             let group = W / TABLE_KEYS.len() as f64;
             view! {
                 <div class="lab-results">
@@ -513,7 +513,7 @@ fn Results(lab: Lab) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {file.methods.iter().enumerate().map(|(i, row)| view! {
+                            {methods.iter().enumerate().map(|(i, row)| view! {
                                 <tr>
                                     <th scope="row"><span class="swatch" style=format!("background:{}", css_colour(i))></span>{row.method.clone()}</th>
                                     <td>{row.backbone.clone()}</td>

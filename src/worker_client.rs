@@ -13,13 +13,15 @@ pub struct WorkerHandle {
 }
 
 impl WorkerHandle {
-    /// Starts `www/worker.js`. `on_response` gets every message; `on_crash` a worker that died
-    /// (a script error or a trap) with the reason.
+    /// Starts the worker `script` boots (`./worker.js`, the player's; `./lab-worker.js`, the
+    /// Lab's). `on_response` gets every message; `on_crash` a worker that died (a script error or
+    /// a trap) with the reason.
     pub fn spawn(
+        script: &str,
         on_response: impl Fn(Envelope<Response>) + 'static,
         on_crash: impl Fn(String) + 'static,
     ) -> Result<Self, String> {
-        let worker = Worker::new("./worker.js").map_err(|e| format!("cannot start the training worker: {e:?}"))?;
+        let worker = Worker::new(script).map_err(|e| format!("cannot start the training worker: {e:?}"))?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             match skipwise_protocol::wire::from_js::<Response>(event.data()) {
                 Ok(envelope) => on_response(envelope),

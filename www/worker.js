@@ -15,7 +15,7 @@ if (self.GPUAdapter && GPUAdapter.prototype.requestDevice) {
 importScripts('./skipwise-worker.js');
 wasm_bindgen('./skipwise-worker_bg.wasm').catch((e) => {
   // As the Rust side's messages (skipwise_protocol::wire): an envelope (id 0: no request) around a
-  // response, and no points. A worker that cannot start is a dead worker, which the page restarts
+  // response as JSON text, and no points. A worker that cannot start is a dead worker, which the page restarts
   // a bounded number of times.
-  self.postMessage({ m: { id: 0, body: { Panic: { message: 'the training worker failed to start: ' + e } } }, p: new Float32Array(0) });
+  self.postMessage({ m: JSON.stringify({ id: 0, body: { Panic: { message: 'the training worker failed to start: ' + e } } }), p: new Float32Array(0) });
 });

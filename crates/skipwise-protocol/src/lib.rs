@@ -307,8 +307,9 @@ pub enum Response {
     LabProgress(lab::LabProgress),
     /// One finished epoch of a Lab run.
     LabEpoch(lab::LabEpoch),
-    /// The Lab run's results, as `compare --json` writes them.
-    LabDone { file: results::CompareFile },
+    /// The Lab run's results: the file as `compare --json` writes it (`results::CompareFile`,
+    /// as text: the page only offers it for download, and never links a JSON `Value`), and its rows.
+    LabDone { json: String, methods: Vec<results::Row>, seconds: f64 },
     /// The Lab run stopped on `LabCancel`.
     LabCancelled,
     /// Something went wrong but the request goes on (e.g. cached weights that no longer fit).

@@ -5,5 +5,7 @@
 
 pub mod lab;
 pub mod player;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 #[cfg(test)]
 mod flows;

@@ -1,5 +1,5 @@
-//! The message loop: one request at a time, in arrival order, each answered with responses that
-//! carry the request's id (an `Error` is an answer too, so the page never waits for ever).
+//! The player's worker: its requests (Init, Start, Train, Observe, …) over the shared message
+//! loop (`skipwise_worker::web`).
 //!
 //! Every device read is async (sync reads panic on wasm). A step whose loss is not finite never
 //! reaches the model; on the GPU it also ends the GPU's turn (`DeviceFailed`), since the same
@@ -7,125 +7,36 @@
 //! worker on the CPU with the history.
 
 use crate::backend;
-use skipwise_worker::lab;
 use skipwise_worker::player::{Player, imported_learner};
-use skipwise_core::experiment::Prepared;
+use skipwise_worker::web::{self, Failure, now, post};
 use skipwise_core::model_file::ModelFile;
 use skipwise_core::batch::Example;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::online::OnlineLearner;
 use skipwise_core::weights::{self, Weights};
-use skipwise_protocol::{BackendKind, EmbeddingMap, Fault, FpWeight, Labels, Play, Ranked, Recommendations, Request, Response, UNSOLICITED};
+use skipwise_protocol::{BackendKind, EmbeddingMap, Fault, FpWeight, Labels, Play, Ranked, Recommendations, Request, Response};
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::rc::Rc;
-use wasm_bindgen::prelude::*;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 #[derive(Default)]
 struct State {
     device: Option<Device>,
     on_gpu: bool,
     player: Option<Player>,
-    queue: VecDeque<(u64, Request)>,
-    busy: bool,
     /// FP-AdaMetric loss steps reported so far (the page's "Training loss" list).
     loss_steps: u32,
     /// A test-only fault from `Init`, and the Observes seen so far.
     fault: Option<Fault>,
     observes: u32,
-    /// The Lab's loaded log (a Lab worker's; the player's worker never gets one).
-    lab: Option<Rc<Prepared>>,
-}
-
-/// Why a request stopped: an ordinary error, or a GPU that can no longer be trusted.
-enum Failure {
-    Error(String),
-    Device(String),
-}
-
-impl From<String> for Failure {
-    fn from(s: String) -> Self {
-        Failure::Error(s)
-    }
 }
 
 thread_local! {
     /// Training steps run on this worker's device, for the failure message.
     static STEPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-    /// The id of the request being handled, for everything posted meanwhile (and a panic's report).
-    static CURRENT: std::cell::Cell<u64> = const { std::cell::Cell::new(UNSOLICITED) };
-    /// Set by a `LabCancel` as it arrives (it does not queue behind the run it stops); cleared
-    /// by the arrival of the next `LabRun`.
-    static LAB_CANCEL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-fn scope() -> DedicatedWorkerGlobalScope {
-    js_sys::global().unchecked_into()
-}
-
-/// Posts `response` as an answer to the request being handled.
-fn post(response: Response) {
-    if let Ok(value) = skipwise_protocol::wire::to_js(CURRENT.with(|c| c.get()), response) {
-        // A failed post means the page is gone; there is no one left to tell.
-        scope().post_message(&value).ok();
-    }
-}
-
-fn now() -> f64 {
-    js_sys::Date::now()
 }
 
 pub fn start() {
-    skipwise_core::enable_wasm_simd();
-    std::panic::set_hook(Box::new(|info| {
-        post(Response::Panic { message: info.to_string() });
-        console_error_panic_hook::hook(info);
-    }));
-    let state = Rc::new(RefCell::new(State::default()));
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        match skipwise_protocol::wire::from_js::<Request>(event.data()) {
-            Ok(envelope) if envelope.body == Request::LabCancel => LAB_CANCEL.with(|c| c.set(true)),
-            Ok(envelope) => {
-                if matches!(envelope.body, Request::LabRun { .. }) {
-                    LAB_CANCEL.with(|c| c.set(false));
-                }
-                let start_loop = {
-                    let mut s = state.borrow_mut();
-                    s.queue.push_back((envelope.id, envelope.body));
-                    !std::mem::replace(&mut s.busy, true)
-                };
-                if start_loop {
-                    wasm_bindgen_futures::spawn_local(drain(state.clone()));
-                }
-            }
-            Err(e) => post(Response::Error { message: format!("the page sent an {e}") }),
-        }
-    });
-    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    post(Response::Booted);
-}
-
-async fn drain(state: Rc<RefCell<State>>) {
-    loop {
-        let next = state.borrow_mut().queue.pop_front();
-        let Some((id, request)) = next else {
-            state.borrow_mut().busy = false;
-            return;
-        };
-        CURRENT.with(|c| c.set(id));
-        match handle(&state, request).await {
-            Ok(()) => {}
-            Err(Failure::Error(message)) => post(Response::Error { message }),
-            Err(Failure::Device(message)) => {
-                // Nothing more runs here: the page replaces this worker.
-                state.borrow_mut().queue.clear();
-                post(Response::DeviceFailed { message });
-            }
-        }
-        CURRENT.with(|c| c.set(UNSOLICITED));
-    }
+    web::serve::<State, _, _>(|_| false, |state, request| async move { handle(&state, request).await });
 }
 
 async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Failure> {
@@ -215,19 +126,7 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             post(Response::TrainDone { steps, millis: now() - t0 });
             Ok(())
         }
-        Request::LabLoad { data, options } => {
-            // A log that cannot be read leaves the one loaded before.
-            let (prepared, summary) = lab::load(&data, &options)?;
-            state.borrow_mut().lab = Some(Rc::new(prepared));
-            post(Response::LabLoaded(summary));
-            Ok(())
-        }
-        Request::LabRun { spec } => {
-            let prepared = state.borrow().lab.clone().ok_or("no log loaded: choose a dataset first".to_string())?;
-            lab_run(spec, &prepared).await
-        }
-        // Handled as it arrives (see `start`); one that reaches the queue has nothing to stop.
-        Request::LabCancel => Ok(()),
+        Request::LabLoad { .. } | Request::LabRun { .. } | Request::LabCancel => Err("the Lab runs in a worker of its own (lab-worker.js)".to_string().into()),
         Request::Snapshot => {
             let player = state.borrow_mut().player.take().ok_or("the models are not built yet".to_string())?;
             let weights = async { Ok::<_, String>(Player::warm_text(&read_weights(&player.fp_aware).await?, &read_weights(&player.vanilla).await?)) }.await;
@@ -261,45 +160,6 @@ async fn handle(state: &Rc<RefCell<State>>, request: Request) -> Result<(), Fail
             Ok(())
         }
     }
-}
-
-/// Trains the Lab's systems × seeds on the CPU (see `skipwise_worker::lab`), handing the event
-/// loop back every ~30 ms so that a `LabCancel` is heard between steps; progress at most every
-/// 100 ms, every epoch's losses, then the results file.
-async fn lab_run(spec: skipwise_protocol::lab::LabSpec, prepared: &Prepared) -> Result<(), Failure> {
-    let mut job = lab::LabJob::new(spec, prepared, Device::flex(), now())?;
-    let (mut yielded, mut reported) = (now(), f64::NEG_INFINITY);
-    loop {
-        if LAB_CANCEL.with(|c| c.get()) {
-            post(Response::LabCancelled);
-            return Ok(());
-        }
-        match job.step(prepared, now())? {
-            lab::LabEvent::Progress(p) => {
-                if now() - reported >= 100.0 || p.batch == 0 {
-                    reported = now();
-                    post(Response::LabProgress(p));
-                }
-            }
-            lab::LabEvent::Epoch(e) => post(Response::LabEpoch(e)),
-            lab::LabEvent::Done(file) => {
-                post(Response::LabDone { file: *file });
-                return Ok(());
-            }
-        }
-        if now() - yielded >= 30.0 {
-            yield_to_events().await;
-            yielded = now();
-        }
-    }
-}
-
-/// Resolves on a zero-delay timer: the messages that arrived meanwhile are dispatched first.
-async fn yield_to_events() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).ok();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.ok();
 }
 
 /// One simulated-session step for each model; both losses go to the page.
