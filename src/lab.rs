@@ -407,6 +407,7 @@ pub fn LabTab() -> impl IntoView {
                     </label>
                     <div role="group" aria-label="Methods">{METHODS.map(method_box).collect_view()}</div>
                     {number("Epochs", move || lab.spec.with(|s| s.epochs), move |v| lab.spec.update(|s| s.epochs = v), "1")}
+                    {number("Patience (epochs)", move || lab.spec.with(|s| s.patience), move |v| lab.spec.update(|s| s.patience = v), "1")}
                     <label class="field">
                         "Seeds"
                         <input

@@ -36,12 +36,14 @@ async function openLab(browser) {
 const dataset = (page) => page.getByLabel('Loaded dataset', { exact: true });
 
 /** Sets the experiment: methods (by label), epochs, seeds and sizes. */
-async function configure(page, { methods, epochs, seeds = '1', dim = '16', hidden = '16' }) {
+async function configure(page, { methods, epochs, seeds = '1', dim = '16', hidden = '16', patience = '3' }) {
   for (const m of ['Vanilla', 'FP-Simple', 'FP-Metric', 'FP-AdaMetric']) {
     await page.getByRole('group', { name: 'Methods' }).getByLabel(m, { exact: true }).setChecked(methods.includes(m));
   }
   await page.getByLabel('Epochs', { exact: true }).fill(String(epochs));
   await page.getByLabel('Epochs', { exact: true }).dispatchEvent('change');
+  await page.getByLabel('Patience (epochs)', { exact: true }).fill(patience);
+  await page.getByLabel('Patience (epochs)', { exact: true }).dispatchEvent('change');
   await page.getByLabel('Seeds', { exact: true }).fill(seeds);
   await page.getByLabel('Seeds', { exact: true }).dispatchEvent('change');
   await page.getByLabel('Embedding size', { exact: true }).fill(dim);
@@ -156,8 +158,8 @@ test('a dropped log in every format trains; a malformed one shows where and keep
     assert.equal(await dataset(page).textContent(), loaded);
     assert.equal(await page.getByRole('table', { name: 'Lab results' }).locator('tbody tr').count(), 1, 'the last results stay');
 
-    // Cancel: a long run stops between two steps.
-    await configure(page, { methods: ['Vanilla', 'FP-AdaMetric'], epochs: 200, dim: '8', hidden: '8' });
+    // Cancel: a long run (no early stop) stops between two steps.
+    await configure(page, { methods: ['Vanilla', 'FP-AdaMetric'], epochs: 500, dim: '8', hidden: '8', patience: '500' });
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.locator('.lab .status').filter({ hasText: /^Run 1 of 2/ }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Cancel' }).click();
