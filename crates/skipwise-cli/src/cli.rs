@@ -300,8 +300,7 @@ pub struct WarmWeightsArgs {
 
 fn format(s: &str) -> Result<Format, String> {
     Format::parse(s).ok_or_else(|| {
-        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-        format!("unknown format {s:?} ({})", names.join(", "))
+        format!("unknown format {s:?} ({})", Format::names())
     })
 }
 

@@ -46,8 +46,7 @@ pub fn load(path: &str, format: Option<Format>, options: &Options) -> Result<(lo
             let mut first = String::new();
             open()?.read_line(&mut first).map_err(|e| format!("{path}: {e}"))?;
             Format::guess(&first).ok_or_else(|| {
-                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-                format!("{path}: cannot tell the format from its first line; pass --format ({})", names.join(", "))
+                format!("{path}: cannot tell the format from its first line; pass --format ({})", Format::names())
             })?
         }
     };

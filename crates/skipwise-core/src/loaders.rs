@@ -50,6 +50,11 @@ impl Format {
         Self::ALL.into_iter().find(|f| f.name() == s)
     }
 
+    /// Every format's name, for the messages that list them.
+    pub fn names() -> String {
+        Self::ALL.map(Self::name).join(", ")
+    }
+
     /// The format a file's first line says it is in; `None` when it could be several.
     pub fn guess(first_line: &str) -> Option<Self> {
         let l = first_line.trim_end_matches(['\r', '\n']);

@@ -74,9 +74,16 @@ impl FpMix {
     /// `misclick,curiosity,mild,context`, e.g. `1,2,1,1`.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let v: Vec<f32> = spec.split(',').map(|x| x.trim().parse::<f32>().map_err(|_| format!("{x:?} is not a number"))).collect::<Result<_, _>>()?;
-        let [misclick, curiosity, mild, context] = v[..] else { return Err(format!("{} shares, expected 4: misclick,curiosity,mild,context", v.len())) };
+        let shares: [f32; 4] = v[..].try_into().map_err(|_| format!("{} shares, expected 4: misclick,curiosity,mild,context", v.len()))?;
+        Self::from_shares(shares)
+    }
+
+    /// The shares misclick, curiosity, mild, context (the page's Lab sliders); refused unless
+    /// all are ≥ 0 and not all 0.
+    pub fn from_shares(shares: [f32; 4]) -> Result<Self, String> {
+        let [misclick, curiosity, mild, context] = shares;
         let mix = Self { misclick, curiosity, mild, context };
-        if v.iter().any(|x| !x.is_finite() || *x < 0.0) || mix.total() <= 0.0 {
+        if shares.iter().any(|x| !x.is_finite() || *x < 0.0) || mix.total() <= 0.0 {
             return Err("the shares must be ≥ 0 and not all 0".into());
         }
         Ok(mix)

@@ -563,7 +563,6 @@ impl Trainer {
         }
         if run.next == 0 {
             run.order = self.epoch_order(run.examples.len());
-            run.sums = EpochSums::default();
         }
         let examples = &run.examples;
         if let Some(chunk) = run.order.get(run.next) {

@@ -23,8 +23,7 @@ pub fn load(data: &LabData, options: &DataOptions) -> Result<(Prepared, LabDatas
     let mut read = Options { max_play_secs: loaders::MAX_PLAY_SECS, ..Options::default() };
     let (text, name, format) = match data {
         LabData::Simulator(s) => {
-            let [misclick, curiosity, mild, context] = s.mix;
-            let mix = FpMix::parse(&format!("{misclick},{curiosity},{mild},{context}")).map_err(|e| format!("--fp-mix: {e}"))?;
+            let mix = FpMix::from_shares(s.mix).map_err(|e| format!("--fp-mix: {e}"))?;
             let config = SimConfig { n_items: s.items, n_listeners: s.listeners, fp_share: s.fp_share, seed: s.seed, fp_mix: mix, ..SimConfig::default() };
             config.validate()?;
             read.columns = Some(ColumnMap::parse(SIM_COLUMNS)?);
@@ -32,9 +31,9 @@ pub fn load(data: &LabData, options: &DataOptions) -> Result<(Prepared, LabDatas
         }
         LabData::File { name, text, format, columns } => {
             let format = match format {
-                Some(f) => Format::parse(f).ok_or_else(|| format!("{name}: unknown format {f:?} ({})", format_names()))?,
+                Some(f) => Format::parse(f).ok_or_else(|| format!("{name}: unknown format {f:?} ({})", Format::names()))?,
                 None => Format::guess(text.lines().next().unwrap_or_default())
-                    .ok_or_else(|| format!("{name}: cannot tell the format from its first line; choose one ({})", format_names()))?,
+                    .ok_or_else(|| format!("{name}: cannot tell the format from its first line; choose one ({})", Format::names()))?,
             };
             if let Some(c) = columns.as_ref().filter(|c| !c.trim().is_empty()) {
                 read.columns = Some(ColumnMap::parse(c).map_err(|e| format!("--columns: {e}"))?);
@@ -58,10 +57,6 @@ pub fn load(data: &LabData, options: &DataOptions) -> Result<(Prepared, LabDatas
         notes: p.notes.clone(),
     };
     Ok((p, summary))
-}
-
-fn format_names() -> String {
-    Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
 }
 
 /// What one [`LabJob::step`] did.
@@ -150,17 +145,7 @@ impl LabJob {
         let label = system.label();
         let Some((run, _)) = self.current.as_mut() else { unreachable!("set above") };
         match run.step().map_err(|e| format!("{label} seed {seed}: {e}"))? {
-            Stepped::Batch { epoch, done, of, .. } => Ok(LabEvent::Progress(LabProgress {
-                run: self.index,
-                runs: self.runs(),
-                method: self.colours[system_index],
-                label,
-                seed,
-                epoch,
-                epochs: self.spec.epochs,
-                batch: done,
-                batches: of,
-            })),
+            Stepped::Batch { epoch, done, of, .. } => Ok(LabEvent::Progress(self.progress(epoch, done, of))),
             Stepped::Epoch => {
                 let log = &run.progress().logs[run.progress().logs.len() - 1];
                 Ok(LabEvent::Epoch(LabEpoch {
@@ -198,18 +183,25 @@ impl LabJob {
                     );
                     return Ok(LabEvent::Done(Box::new(file)));
                 }
-                Ok(LabEvent::Progress(LabProgress {
-                    run: self.index,
-                    runs: self.runs(),
-                    method: self.colours[self.at(self.index).0],
-                    label: self.systems[self.at(self.index).0].label(),
-                    seed: self.at(self.index).1,
-                    epoch: 0,
-                    epochs: self.spec.epochs,
-                    batch: 0,
-                    batches: 0,
-                }))
+                // The next run, before its first batch.
+                Ok(LabEvent::Progress(self.progress(0, 0, 0)))
             }
+        }
+    }
+
+    /// Where the run at `self.index` stands.
+    fn progress(&self, epoch: usize, batch: usize, batches: usize) -> LabProgress {
+        let (system, seed) = self.at(self.index);
+        LabProgress {
+            run: self.index,
+            runs: self.runs(),
+            method: self.colours[system],
+            label: self.systems[system].label(),
+            seed,
+            epoch,
+            epochs: self.spec.epochs,
+            batch,
+            batches,
         }
     }
 }
