@@ -223,7 +223,9 @@ pub struct SimTable {
     /// FPs that look like the session (the simulator's decoys).
     #[arg(long, default_value_t = false, action = ArgAction::Set)]
     pub decoy_fps: bool,
-    #[arg(long, value_enum, default_value = "session")]
+    /// Which FPs a training step's metric term sees: the listener's training-period FPs
+    /// (Definition 1, the default as for `compare`) or the session's own.
+    #[arg(long, value_enum, default_value = "user")]
     pub fp_scope: Scope,
     #[arg(long, value_enum, default_value = "relu")]
     pub fpa_activation: Activation,
@@ -394,10 +396,11 @@ pub struct FitArgs {
     /// f_concat, when the log has users (ignored when it has none).
     #[arg(long, default_value_t = false, action = ArgAction::Set)]
     pub user_term: bool,
-    /// Which FPs a training step's metric term sees: its session's (the default, what every
-    /// committed table used) or all of its user's training-period FPs (the paper's Definition 1;
-    /// a session without a user keeps its own).
-    #[arg(long, value_enum, default_value = "session")]
+    /// Which FPs a training step's metric term sees: all of its user's training-period FPs (the
+    /// default: the paper's Definition 1; a session without a user, or a log without users,
+    /// keeps its own) or only its session's (`session`: every table committed before 2026-12-02
+    /// used it, and their commands say so).
+    #[arg(long, value_enum, default_value = "user")]
     pub fp_scope: Scope,
 }
 
@@ -701,10 +704,12 @@ mod tests {
     fn the_cli_is_well_formed_and_the_readme_commands_parse() {
         Cli::command().debug_assert();
         let parse = |line: &str| Cli::try_parse_from(line.split_whitespace());
-        let Ok(Cli { command: Command::SimTable(t) }) = parse("skipwise sim-table --seeds 4,5 --decoy-fps true --fp-scope user") else {
+        let Ok(Cli { command: Command::SimTable(t) }) = parse("skipwise sim-table --seeds 4,5 --decoy-fps true --fp-scope session") else {
             panic!("sim-table parses")
         };
-        assert_eq!((t.fit.seeds, t.decoy_fps, t.fp_scope, t.backbone), (vec![4, 5], true, Scope::User, Backbone::Narm));
+        assert_eq!((t.fit.seeds, t.decoy_fps, t.fp_scope, t.backbone), (vec![4, 5], true, Scope::Session, Backbone::Narm));
+        let Ok(Cli { command: Command::SimTable(t) }) = parse("skipwise sim-table") else { panic!("sim-table parses") };
+        assert_eq!(t.fp_scope, Scope::User, "Definition 1's scope by default");
         assert!(matches!(parse("skipwise ml100k --seed 7 --fresh true"), Ok(Cli { command: Command::Ml100k(Ml100k { seed: 7, fresh: true, .. }) })));
         // Bad values name the flag and what it accepts.
         let err = parse("skipwise sim-table --backbone lstm").expect_err("unknown backbone").to_string();

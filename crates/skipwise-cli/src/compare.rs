@@ -510,11 +510,13 @@ mod tests {
         let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
         assert_eq!(args.fit.knobs(&args.contrast), skipwise_core::experiment::Knobs::default());
         assert_eq!(args.data.options(), skipwise_core::experiment::DataOptions::default());
-        // Definition 1's scope reaches the objective.
-        let cli = crate::cli::Cli::try_parse_from(["skipwise", "compare", "--data", "x", "--fp-scope", "user"]).expect("parses");
+        // Definition 1's scope is the default and reaches the objective; `session` is the other.
+        let system = skipwise_core::system::System::parse("fp-metric").expect("system");
+        assert_eq!(args.fit.knobs(&args.contrast).config(system, 1, 3).objective.fp_scope, skipwise_core::batch::FpScope::User);
+        let cli = crate::cli::Cli::try_parse_from(["skipwise", "compare", "--data", "x", "--fp-scope", "session"]).expect("parses");
         let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
-        let config = args.fit.knobs(&args.contrast).config(skipwise_core::system::System::parse("fp-metric").expect("system"), 1, 3);
-        assert_eq!(config.objective.fp_scope, skipwise_core::batch::FpScope::User);
+        let config = args.fit.knobs(&args.contrast).config(system, 1, 3);
+        assert_eq!(config.objective.fp_scope, skipwise_core::batch::FpScope::Session);
     }
 
     #[test]

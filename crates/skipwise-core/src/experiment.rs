@@ -91,7 +91,8 @@ pub struct Knobs {
     pub margin: f32,
     pub sasrec: SasrecVariant,
     pub user_term: bool,
-    /// Which FPs a step's metric term sees (see [`FpScope`]).
+    /// Which FPs a step's metric term sees (see [`FpScope`]): the user's training-period FPs by
+    /// default (Definition 1; a session without a user keeps its own).
     pub fp_scope: FpScope,
     /// The batch of the systems with a contrastive term (AdaptiveRec's SimThres reads it whole).
     pub contrast_batch: usize,
@@ -113,7 +114,7 @@ impl Default for Knobs {
             margin: 1.0,
             sasrec: SasrecVariant::RecBole,
             user_term: false,
-            fp_scope: FpScope::Session,
+            fp_scope: FpScope::User,
             contrast_batch: 256,
             contrast: ContrastConfig::default(),
         }

@@ -77,6 +77,10 @@ pub struct ObjectiveConfig {
     pub margin: f32,
     /// At most this many FPs per step (browser cost; NOTES §1.5.4).
     pub fp_cap: usize,
+    /// Which FPs a step sees. The session's by default here, the page's case (a visit is one
+    /// session, so the two scopes agree there) and what the shipped warm-start weights were made
+    /// with; the research commands over logs (`train`, `compare`, `sim-table`, the Lab) default to
+    /// the user's, Definition 1, through [`crate::experiment::Knobs`].
     pub fp_scope: FpScope,
     /// DuoRec's or AdaptiveRec's contrastive term on top (none by default).
     #[serde(default)]

@@ -328,6 +328,37 @@ fn one_seed_gives_identical_runs_on_flex() {
     assert_eq!(run(), run());
 }
 
+/// Only the metric term reads a step's FP set, so the scope changes FP-Metric's and FP-AdaMetric's
+/// training and nothing of Vanilla's or FP-Simple's: the user-scope tables reuse those rows.
+#[test]
+fn the_fp_scope_reaches_the_metric_term_and_nothing_else() {
+    use skipwise_core::batch::FpScope;
+    let _serial = serial();
+    let mut sim = Simulator::new(SimConfig { n_items: 50, n_listeners: 20, sessions_per_listener: 3, ..SimConfig::default() });
+    let data = sim.dataset(&FpRule::default());
+    assert!(data.sessions.iter().all(|s| s.user.is_some()), "the simulator's sessions have listeners");
+    let run = |method: Method, fp_scope: FpScope| {
+        let mut cfg = config(Backbone::Gru4Rec, method);
+        cfg.objective.fp_scope = fp_scope;
+        let mut trainer = Trainer::new(cfg, data.n_rows(), &device()).expect("trainer");
+        let examples = trainer.train_examples(&data.sessions);
+        let fps: usize = examples.iter().map(|e| e.fps.len()).sum();
+        let mut losses = Vec::new();
+        for chunk in trainer.epoch_order(examples.len()).into_iter().take(4) {
+            let refs: Vec<&Example> = chunk.iter().map(|i| &examples[*i]).collect();
+            losses.push(trainer.step_sync(&refs).expect("finite").0);
+        }
+        (fps, losses)
+    };
+    for method in [Method::Vanilla, Method::FpSimple] {
+        assert_eq!(run(method, FpScope::Session).1, run(method, FpScope::User).1, "{method:?}");
+    }
+    let (session_fps, session_losses) = run(Method::FpAdaMetric, FpScope::Session);
+    let (user_fps, user_losses) = run(Method::FpAdaMetric, FpScope::User);
+    assert!(user_fps > session_fps, "a user's other sessions add FPs: {user_fps} vs {session_fps}");
+    assert_ne!(session_losses, user_losses);
+}
+
 #[test]
 fn bad_input_is_a_typed_error() {
     let _serial = serial();
