@@ -674,7 +674,7 @@ pub struct Bench {
     /// Recommendation calls timed per catalog size.
     #[arg(long, default_value_t = 50)]
     pub calls: usize,
-    #[arg(long, value_delimiter = ',', default_value = "gru4rec,narm,stamp,srgnn", value_parser = backbone)]
+    #[arg(long, value_delimiter = ',', default_value = "gru4rec,narm,stamp,srgnn,sasrec", value_parser = backbone)]
     pub backbones: Vec<Backbone>,
     #[arg(long, value_delimiter = ',', default_value = "vanilla,fp-simple,fp-metric,fp-adametric", value_parser = method)]
     pub methods: Vec<Method>,

@@ -29,6 +29,7 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::module::embedding;
 use burn::tensor::{Int, Tensor, TensorData};
+use crate::dropout::HashMask;
 use std::sync::Arc;
 
 /// Which states the caller needs: the rank of the result says.
@@ -128,7 +129,7 @@ pub fn forward<const D: usize>(input: Input, mask: &Tensor<2>, w_ih: &Tensor<2>,
         }
     }
     let dims = Dims { b, l, d, h };
-    let dropout = (dropout > 0.0 && dropout < 1.0).then(|| Dropped::draw(dropout, &mask.device())).flatten();
+    let dropout = (dropout > 0.0 && dropout < 1.0).then(|| HashMask::draw(dropout, &mask.device())).flatten();
     let weights = Weights { w_ih: host(w_ih.clone())?, w_hh: host(w_hh.clone())? };
     let (saved, out) = run_forward(&source, &mask_host, &weights, dims, output, dropout);
     let shape: Vec<usize> = match output {
@@ -201,42 +202,7 @@ struct SavedSteps {
     h_prev: Vec<f32>,
     /// `[N, 4h]`: r, z, n and the hidden product's n part (`W_hn h`) of each active step.
     gates: Vec<f32>,
-    dropout: Option<Dropped>,
-}
-
-/// The input dropout of one forward: value `i` of `x` (flat index) is kept when a hash of
-/// `(seed, i)` is at least `threshold`, and then scaled by `scale`.
-#[derive(Clone, Copy, Debug)]
-struct Dropped {
-    seed: u64,
-    threshold: u32,
-    scale: f32,
-}
-
-impl Dropped {
-    /// A fresh seed from the device's generator (seeded by the trainer).
-    fn draw(prob: f64, device: &burn::tensor::Device) -> Option<Self> {
-        let u: Vec<f32> = host(Tensor::<1>::random([2], burn::tensor::Distribution::Default, device))?;
-        let seed = ((u[0].to_bits() as u64) << 32) ^ u[1].to_bits() as u64;
-        let threshold = (prob * 4_294_967_296.0).round().min(u32::MAX as f64) as u32;
-        Some(Self { seed, threshold, scale: (1.0 / (1.0 - prob)) as f32 })
-    }
-
-    /// Multiplies `values`, which start at flat index `start` of `x`, by the dropout mask.
-    fn apply(&self, start: usize, values: &mut [f32]) {
-        for (k, v) in values.iter_mut().enumerate() {
-            *v *= self.factor(start + k);
-        }
-    }
-
-    fn factor(&self, i: usize) -> f32 {
-        // SplitMix64's finaliser over seed + i·φ: independent bits for every index.
-        let mut z = self.seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        if ((z >> 32) as u32) >= self.threshold { self.scale } else { 0.0 }
-    }
+    dropout: Option<HashMask>,
 }
 
 struct SavedInner {
@@ -347,7 +313,7 @@ fn tanh(x: f32) -> f32 {
     1.0 - 2.0 / (exp(2.0 * x.clamp(-15.0, 15.0)) + 1.0)
 }
 
-fn run_forward(x: &Source, mask: &[f32], w: &Weights, dims: Dims, output: Output, dropout: Option<Dropped>) -> (SavedSteps, Vec<f32>) {
+fn run_forward(x: &Source, mask: &[f32], w: &Weights, dims: Dims, output: Output, dropout: Option<HashMask>) -> (SavedSteps, Vec<f32>) {
     let Dims { b, l, d, h } = dims;
     let active: Vec<Vec<u32>> = (0..l).map(|t| (0..b as u32).filter(|&r| mask[r as usize * l + t] != 0.0).collect()).collect();
     let mut offset = Vec::with_capacity(l);
@@ -823,7 +789,7 @@ mod tests {
     #[test]
     fn fused_dropout_keeps_one_minus_p_and_repeats_with_the_seed() {
         let p = 0.3;
-        let drop = super::Dropped { seed: 42, threshold: (p * 4_294_967_296.0) as u32, scale: (1.0 / (1.0 - p)) as f32 };
+        let drop = crate::dropout::HashMask::with_seed(p, 42);
         let factors: Vec<f32> = (0..100_000).map(|i| drop.factor(i)).collect();
         let kept = factors.iter().filter(|&&f| f != 0.0).count() as f64 / 1e5;
         assert!((kept - 0.7).abs() < 0.01, "kept {kept}");

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod checkpoint;
 pub mod contrastive;
 pub mod data;
+pub mod dropout;
 pub mod error;
 pub mod experiment;
 pub mod fused_gru;

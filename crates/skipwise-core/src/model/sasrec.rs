@@ -82,7 +82,7 @@ impl Attention {
         let split = |x: Tensor<3>| x.reshape([b, l, h, d / h]).swap_dims(1, 2); // [B, H, L, d/h]
         let (q, k, v) = (split(self.q.forward3(query)), split(self.k.forward3(keys.clone())), split(self.v.forward3(keys)));
         let scores = q.matmul(k.swap_dims(2, 3)) / ((d / h) as f64).sqrt() + mask;
-        let probs = self.dropout.forward(softmax(scores, 3));
+        let probs = crate::dropout::forward(&self.dropout, softmax(scores, 3));
         let context = probs.matmul(v).swap_dims(1, 2).reshape([b, l, d]);
         self.out.forward3(context)
     }
@@ -161,12 +161,12 @@ impl Sasrec {
         let out = if self.pmixer {
             // Positions of the padded window, as pmixer's code numbers them.
             let pos = self.positions.val().narrow(0, 0, l).unsqueeze_dim::<3>(0);
-            let mut x = self.dropout.forward(items * (d as f64).sqrt() + pos) * keep.clone();
+            let mut x = crate::dropout::forward(&self.dropout, items * (d as f64).sqrt() + pos) * keep.clone();
             for block in &self.blocks {
                 let q = block.attention_norm.forward(x.clone());
                 x = q.clone() + block.attention.forward(q, x, causal.clone());
                 let normed = block.ff_norm.forward(x);
-                let ff = block.dropout.forward(block.ff_out.forward3(block.dropout.forward(relu(block.ff_in.forward3(normed.clone())))));
+                let ff = crate::dropout::forward(&block.dropout, block.ff_out.forward3(crate::dropout::forward(&block.dropout, relu(block.ff_in.forward3(normed.clone())))));
                 x = (normed + ff) * keep.clone();
             }
             self.norm.forward(x)
@@ -178,14 +178,14 @@ impl Sasrec {
             let columns: Tensor<2> = Tensor::from_data(TensorData::new((0..l).map(|t| t as f32).collect::<Vec<_>>(), [1, l]), &device);
             let pos_ids = (columns + lengths - l as f64).clamp_min(0.0).int();
             let pos = embedding(self.positions.val(), pos_ids);
-            let mut x = self.dropout.forward(self.norm.forward(items + pos));
+            let mut x = crate::dropout::forward(&self.dropout, self.norm.forward(items + pos));
             // Padded keys are masked too: −10 000 where the key is padding.
             let pad_keys = ((mask - 1.0) * 10_000.0).reshape([b, 1, 1, l]);
             let attn_mask = causal + pad_keys;
             for block in &self.blocks {
-                let a = block.dropout.forward(block.attention.forward(x.clone(), x.clone(), attn_mask.clone()));
+                let a = crate::dropout::forward(&block.dropout, block.attention.forward(x.clone(), x.clone(), attn_mask.clone()));
                 x = block.attention_norm.forward(x + a);
-                let ff = block.dropout.forward(block.ff_out.forward3(gelu(block.ff_in.forward3(x.clone()))));
+                let ff = crate::dropout::forward(&block.dropout, block.ff_out.forward3(gelu(block.ff_in.forward3(x.clone()))));
                 x = block.ff_norm.forward(x + ff);
             }
             x
