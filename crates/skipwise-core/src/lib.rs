@@ -13,6 +13,7 @@ pub mod dropout;
 pub mod error;
 pub mod experiment;
 pub mod fused_gru;
+pub mod gelu;
 pub mod loaders;
 pub mod metrics;
 pub mod model;
