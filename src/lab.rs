@@ -11,7 +11,7 @@ use crate::catalog::fetch_text;
 use crate::worker_client::WorkerHandle;
 use leptos::prelude::*;
 use skipwise_page_logic::lab::{BACKBONES, METHODS, SAMPLES, bars, cell, curves, fraction};
-use skipwise_protocol::lab::{DataOptions, LabData, LabDataset, LabEpoch, LabProgress, LabSpec, SimSpec};
+use skipwise_protocol::lab::{DataOptions, LabData, LabDataset, LabEpoch, FP_SCOPES, LabProgress, LabSpec, SimSpec};
 use skipwise_protocol::results::{Row, TABLE_KEYS, css_colour};
 use skipwise_protocol::{Envelope, Request, Response};
 use wasm_bindgen::JsCast;
@@ -408,6 +408,12 @@ pub fn LabTab() -> impl IntoView {
                     <div role="group" aria-label="Methods">{METHODS.map(method_box).collect_view()}</div>
                     {number("Epochs", move || lab.spec.with(|s| s.epochs), move |v| lab.spec.update(|s| s.epochs = v), "1")}
                     {number("Patience (epochs)", move || lab.spec.with(|s| s.patience), move |v| lab.spec.update(|s| s.patience = v), "1")}
+                    <label class="field">
+                        "FP scope"
+                        <select aria-label="FP scope" on:change=move |e| { let v = select_value(&e); lab.spec.update(|s| s.fp_scope = v) }>
+                            {FP_SCOPES.map(|(name, label)| view! { <option value=name selected=move || lab.spec.with(|s| s.fp_scope == name)>{label}</option> }).collect_view()}
+                        </select>
+                    </label>
                     <label class="field">
                         "Seeds"
                         <input

@@ -82,6 +82,9 @@ test('the Lab on the simulator: a row per method, curves, and the file the CLI w
 
     // The commands the Lab shows, run natively in a fresh directory.
     const command = await page.getByLabel('Lab command', { exact: true }).textContent();
+    // Definition 1's scope by default, as the CLI's (the native test runs the session's).
+    assert.equal(await page.getByLabel('FP scope', { exact: true }).inputValue(), 'user');
+    assert.match(command, /--fp-scope user /);
     const dir = tmp();
     for (const part of command.split(' && ')) {
       const [bin, ...args] = part.trim().split(/\s+/);

@@ -459,7 +459,8 @@ mod tests {
         use skipwise_worker::lab::{LabEvent, LabJob, load};
         let dir = std::env::temp_dir().join(format!("skipwise-lab-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let spec = LabSpec { methods: vec!["vanilla".into(), "fp-metric".into()], seeds: vec![3], epochs: 2, dim: 8, hidden: 8, ..LabSpec::default() };
+        // The session scope here, the default (user) in the browser test: both reach the configs.
+        let spec = LabSpec { methods: vec!["vanilla".into(), "fp-metric".into()], seeds: vec![3], epochs: 2, dim: 8, hidden: 8, fp_scope: "session".into(), ..LabSpec::default() };
         let data = LabData::Simulator(SimSpec { listeners: 30, items: 60, mix: [1.0, 1.0, 1.0, 1.0], ..SimSpec::default() });
         let options = DataOptions { skip_secs: 12.0, ..DataOptions::default() };
         let (p, _) = load(&data, &options).expect("loads");

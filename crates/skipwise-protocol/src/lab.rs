@@ -108,7 +108,13 @@ pub struct LabSpec {
     pub dim: usize,
     pub hidden: usize,
     pub lr: f64,
+    /// Which FPs a step's metric term sees: `user` (the user's training-period FPs, Definition 1,
+    /// the CLI's default) or `session` (the session's own).
+    pub fp_scope: String,
 }
+
+/// The Lab's choices of FP scope: the `--fp-scope` value and its label.
+pub const FP_SCOPES: [(&str, &str); 2] = [("user", "The user's training-period FPs (Definition 1)"), ("session", "The session's own FPs")];
 
 impl Default for LabSpec {
     /// The default Lab run: the paper's four methods on GRU4Rec, two seeds (so that the table
@@ -125,6 +131,7 @@ impl Default for LabSpec {
             dim: 32,
             hidden: 64,
             lr: 1e-3,
+            fp_scope: "user".into(),
         }
     }
 }
@@ -157,7 +164,7 @@ impl LabSpec {
         read.push_str(&format!(" --skip-secs {} --rating-max {} --gap-secs {} --min-positives {}", options.skip_secs, options.rating_max, options.gap_secs, options.min_positives));
         let seeds: Vec<String> = self.seeds.iter().map(u64::to_string).collect();
         out.push_str(&format!(
-            "skipwise compare --data {file}{read} --backbone {} --methods {} --seeds {} --epochs {} --patience {} --batch {} --dim {} --hidden {} --lr {} --json {json}",
+            "skipwise compare --data {file}{read} --backbone {} --methods {} --seeds {} --epochs {} --patience {} --batch {} --dim {} --hidden {} --lr {} --fp-scope {} --json {json}",
             self.backbone,
             self.methods.join(","),
             seeds.join(","),
@@ -166,7 +173,8 @@ impl LabSpec {
             self.batch,
             self.dim,
             self.hidden,
-            self.lr
+            self.lr,
+            self.fp_scope
         ));
         out
     }
@@ -224,7 +232,7 @@ mod tests {
             "skipwise simulate --seed 1 --listeners 200 --items 300 --fp-share 0.3 --fp-mix 1,2,0.5,0 --out sim.csv && \
              skipwise compare --data sim.csv --format csv --columns session=session,user=user,item=item,time=time,played=played,duration=duration \
              --skip-secs 10 --rating-max 2 --gap-secs 1800 --min-positives 2 --backbone gru4rec --methods vanilla,fp-adametric --seeds 1,2 \
-             --epochs 8 --patience 3 --batch 256 --dim 32 --hidden 64 --lr 0.001 --json lab.json"
+             --epochs 8 --patience 3 --batch 256 --dim 32 --hidden 64 --lr 0.001 --fp-scope user --json lab.json"
         );
         let file = LabData::File { name: "my plays.csv".into(), text: String::new(), format: Some("csv".into()), columns: Some("user=who,item=what".into()) };
         let cmd = spec.command(&file, &DataOptions::default(), "x.json");

@@ -7,6 +7,7 @@
 //! then `compare`'s on the same data and flags up to float noise, its reads are synchronous, and
 //! the player's GPU stays the player's.
 
+use skipwise_core::batch::FpScope;
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::experiment::{self, Knobs, PaperRun, Prepared};
 use skipwise_core::loaders::{self, ColumnMap, Format, Options};
@@ -101,7 +102,12 @@ impl LabJob {
             return Err("choose at least one method and one seed".into());
         }
         let backbone = Backbone::parse(&spec.backbone).ok_or_else(|| format!("unknown backbone {:?}", spec.backbone))?;
-        let knobs = Knobs { backbone, epochs: spec.epochs, patience: spec.patience, batch: spec.batch, dim: spec.dim, hidden: spec.hidden, lr: spec.lr, ..Knobs::default() };
+        let fp_scope = match spec.fp_scope.as_str() {
+            "user" => FpScope::User,
+            "session" => FpScope::Session,
+            other => return Err(format!("unknown FP scope {other:?} (user, session)")),
+        };
+        let knobs = Knobs { backbone, epochs: spec.epochs, patience: spec.patience, batch: spec.batch, dim: spec.dim, hidden: spec.hidden, lr: spec.lr, fp_scope, ..Knobs::default() };
         let mut systems = Vec::new();
         for m in &spec.methods {
             let system = System::parse(m).map_err(|e| format!("method {m:?}: {e}"))?;
@@ -268,7 +274,7 @@ mod tests {
         assert!(load(&sample("ml-100k-u.data"), &options).err().expect("refused").contains("--gap-secs"));
     }
 
-    /// The simulator's log reads back; a job with no method or an unknown backbone is refused
+    /// The simulator's log reads back; a job with no method, an unknown backbone or FP scope is refused
     /// before anything trains.
     #[test]
     fn the_simulator_loads_and_bad_specs_are_refused() {
@@ -280,6 +286,8 @@ mod tests {
         assert!(LabJob::new(none, &p, Device::default(), 0.0).is_err());
         let bad = LabSpec { backbone: "lstm".into(), ..LabSpec::default() };
         assert!(LabJob::new(bad, &p, Device::default(), 0.0).err().expect("refused").contains("lstm"));
+        let scope = LabSpec { fp_scope: "household".into(), ..LabSpec::default() };
+        assert!(LabJob::new(scope, &p, Device::default(), 0.0).err().expect("refused").contains("household"));
         let ufn = LabSpec { methods: vec!["ufnrec".into()], ..LabSpec::default() };
         assert!(LabJob::new(ufn, &p, Device::default(), 0.0).err().expect("refused").contains("skipwise compare"));
         let mix = LabData::Simulator(skipwise_protocol::lab::SimSpec { mix: [0.0; 4], ..Default::default() });
