@@ -271,6 +271,18 @@ fn number<T: std::str::FromStr + std::fmt::Display + Clone + Send + Sync + 'stat
     }
 }
 
+/// A labelled `<select>` over `options` (value, label) whose current value `value` gives.
+fn choice(label: &'static str, options: &'static [(&'static str, &'static str)], value: impl Fn() -> String + Copy + Send + Sync + 'static, set: impl Fn(String) + 'static) -> impl IntoView {
+    view! {
+        <label class="field">
+            {label}
+            <select aria-label=label on:change=move |e| set(select_value(&e))>
+                {options.iter().map(|&(name, text)| view! { <option value=name selected=move || value() == name>{text}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
 #[component]
 pub fn LabTab() -> impl IntoView {
     let lab = Lab::new();
@@ -399,21 +411,11 @@ pub fn LabTab() -> impl IntoView {
                 </fieldset>
                 <fieldset class="lab-run" aria-label="Experiment">
                     <legend>"Experiment"</legend>
-                    <label class="field">
-                        "Backbone"
-                        <select aria-label="Backbone" on:change=move |e| { let v = select_value(&e); lab.spec.update(|s| s.backbone = v) }>
-                            {BACKBONES.map(|(name, label)| view! { <option value=name selected=move || lab.spec.with(|s| s.backbone == name)>{label}</option> }).collect_view()}
-                        </select>
-                    </label>
+                    {choice("Backbone", &BACKBONES, move || lab.spec.with(|s| s.backbone.clone()), move |v| lab.spec.update(|s| s.backbone = v))}
                     <div role="group" aria-label="Methods">{METHODS.map(method_box).collect_view()}</div>
                     {number("Epochs", move || lab.spec.with(|s| s.epochs), move |v| lab.spec.update(|s| s.epochs = v), "1")}
                     {number("Patience (epochs)", move || lab.spec.with(|s| s.patience), move |v| lab.spec.update(|s| s.patience = v), "1")}
-                    <label class="field">
-                        "FP scope"
-                        <select aria-label="FP scope" on:change=move |e| { let v = select_value(&e); lab.spec.update(|s| s.fp_scope = v) }>
-                            {FP_SCOPES.map(|(name, label)| view! { <option value=name selected=move || lab.spec.with(|s| s.fp_scope == name)>{label}</option> }).collect_view()}
-                        </select>
-                    </label>
+                    {choice("FP scope", &FP_SCOPES, move || lab.spec.with(|s| s.fp_scope.clone()), move |v| lab.spec.update(|s| s.fp_scope = v))}
                     <label class="field">
                         "Seeds"
                         <input
