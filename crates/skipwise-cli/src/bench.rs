@@ -108,8 +108,18 @@ pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, Str
         skipped: Vec::new(),
         peak_rss_mb: None,
     };
-    let examples = synthetic(args.batch, args.items, 50, 7);
     let part = |p: BenchPart| args.parts.contains(&p);
+    // The loaders first, while this process is small: Linux counts the address space a child is
+    // spawned from into the child's `ru_maxrss` (exec records the old one's high-water mark), so
+    // a child spawned after training here reported this process's peak, not its own.
+    if args.load_rows > 0 && part(BenchPart::Loaders) {
+        for row in load_speeds(&[Format::UData, Format::Mssd], args.load_rows, args.memory)? {
+            let memory = row.child_peak_rss_mb.map_or(String::new(), |mb| format!(", {mb:.0} MB peak in a child process"));
+            progress(format!("load {}: {} rows in {:.2} s, {:.0} rows/s{memory}", row.format, row.rows, row.seconds, row.rows_per_second));
+            report.loaders.push(row);
+        }
+    }
+    let examples = synthetic(args.batch, args.items, 50, 7);
     for &name in args.devices.iter().filter(|_| part(BenchPart::Training) || part(BenchPart::Recommend)) {
         let dev = match device(name) {
             Ok(d) => d,
@@ -146,46 +156,45 @@ pub fn run(args: &Bench, progress: &mut dyn FnMut(String)) -> Result<Report, Str
             report.recommend.push(LatencyRow { device: device_name.clone(), items: n, p50_ms: p50, p95_ms: p95 });
         }
     }
-    if args.load_rows > 0 && part(BenchPart::Loaders) {
-        for format in [Format::UData, Format::Mssd] {
-            let row = load_speed(format, args.load_rows, args.memory)?;
-            let memory = row.child_peak_rss_mb.map_or(String::new(), |mb| format!(", {mb:.0} MB peak in a child process"));
-            progress(format!("load {}: {} rows in {:.2} s, {:.0} rows/s{memory}", row.format, row.rows, row.seconds, row.rows_per_second));
-            report.loaders.push(row);
-        }
-    }
     report.peak_rss_mb = peak_rss_mb();
     Ok(report)
 }
 
-/// Writes a file of `rows` plays in `format` (users or sessions of 50 plays over 20 000 items;
-/// MSSD with all 21 of its columns, as the real logs have) to a temporary directory, times the
-/// loader over it, from opening the file to its events, and with `memory` loads it once more in
-/// a child process (`skipwise inspect`) for that child's peak resident memory, read from the OS.
-fn load_speed(format: Format, rows: usize, memory: bool) -> Result<LoadRow, String> {
+/// Writes a file of `rows` plays in each of `formats` (users or sessions of 50 plays over 20 000
+/// items; MSSD with all 21 of its columns, as the real logs have) to a temporary directory, with
+/// `memory` loads each in a child process (`skipwise inspect`) for that child's peak resident
+/// memory, read from the OS — every child before this process loads anything (see [`run`]) —
+/// then times each loader here, from opening the file to its events.
+fn load_speeds(formats: &[Format], rows: usize, memory: bool) -> Result<Vec<LoadRow>, String> {
     let dir = std::env::temp_dir().join(format!("skipwise-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let path = dir.join(format!("large.{}", format.name()));
-    let measured = write_large(&path, format, rows).and_then(|bytes| {
-        let t0 = Instant::now();
-        let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let loaded = loaders::read(std::io::BufReader::new(file), &path.display().to_string(), format, &Options { rows_hint: loaders::rows_hint(&path), ..Options::default() }).map_err(|e| e.to_string())?;
-        let seconds = t0.elapsed().as_secs_f64();
-        if loaded.events.len() != rows {
-            return Err(format!("the {} loader read {} of {rows} generated rows", format.name(), loaded.events.len()));
+    let measured = (|| {
+        let mut files = Vec::new();
+        for &format in formats {
+            let path = dir.join(format!("large.{}", format.name()));
+            let bytes = write_large(&path, format, rows)?;
+            files.push((format, path, bytes));
         }
-        drop(loaded);
-        let child_peak_rss_mb = match memory {
-            true => Some(child_peak_rss_mb(&path, format)?),
-            false => None,
-        };
-        Ok(LoadRow { format: format.name().into(), rows, megabytes: bytes as f64 / 1e6, seconds, rows_per_second: rows as f64 / seconds, child_peak_rss_mb })
-    });
+        let peaks = files.iter().map(|(format, path, _)| memory.then(|| child_peak_rss_mb(path, *format)).transpose()).collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for ((format, path, bytes), child_peak_rss_mb) in files.into_iter().zip(peaks) {
+            let t0 = Instant::now();
+            let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let loaded = loaders::read(std::io::BufReader::new(file), &path.display().to_string(), format, &Options { rows_hint: loaders::rows_hint(&path), ..Options::default() }).map_err(|e| e.to_string())?;
+            let seconds = t0.elapsed().as_secs_f64();
+            if loaded.events.len() != rows {
+                return Err(format!("the {} loader read {} of {rows} generated rows", format.name(), loaded.events.len()));
+            }
+            drop(loaded);
+            out.push(LoadRow { format: format.name().into(), rows, megabytes: bytes as f64 / 1e6, seconds, rows_per_second: rows as f64 / seconds, child_peak_rss_mb });
+        }
+        Ok(out)
+    })();
     let _ = std::fs::remove_dir_all(&dir);
     measured
 }
 
-/// The generated file of [`load_speed`]; returns its size in bytes. Streamed: the bench never
+/// A generated file of [`load_speeds`]; returns its size in bytes. Streamed: the bench never
 /// holds the file either.
 fn write_large(path: &std::path::Path, format: Format, rows: usize) -> Result<u64, String> {
     use std::io::Write as _;
