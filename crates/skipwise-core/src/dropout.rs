@@ -58,15 +58,9 @@ impl HashMask {
 
     /// The first `n` values of the mask.
     pub fn values(&self, n: usize) -> Vec<f32> {
+        const ROW: usize = 1024;
         let mut out = vec![1.0f32; n];
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            use rayon::prelude::*;
-            const CHUNK: usize = 1 << 16;
-            out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| self.apply(c * CHUNK, chunk));
-        }
-        #[cfg(target_arch = "wasm32")]
-        self.apply(0, &mut out);
+        crate::par::rows_mut1(&mut out, ROW, |row, values| self.apply(row * ROW, values));
         out
     }
 }

@@ -14,6 +14,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::{Tensor, TensorData};
+use crate::par::rows_mut1;
 use std::sync::Arc;
 
 /// GELU on `x`; see the module doc for where it is fused.
@@ -26,8 +27,8 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         return burn::tensor::activation::gelu(x);
     };
     let mut out = vec![0.0f32; values.len()];
-    par_zip(&values, &mut out, |xs, ys| {
-        for (x, y) in xs.iter().zip(ys.iter_mut()) {
+    rows_mut1(&mut out, ROW, |row, ys| {
+        for (x, y) in values[row * ROW..].iter().zip(ys.iter_mut()) {
             *y = x * cdf(*x);
         }
     });
@@ -39,17 +40,8 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     Tensor::<D>::from_primitive::<Autodiff<Flex>>(prim)
 }
 
-/// Runs `f` over matching chunks of `a` and `out`, on rayon's threads natively.
-fn par_zip(a: &[f32], out: &mut [f32], f: impl Fn(&[f32], &mut [f32]) + Sync) {
-    const CHUNK: usize = 1 << 15;
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        a.par_chunks(CHUNK).zip(out.par_chunks_mut(CHUNK)).for_each(|(a, o)| f(a, o));
-    }
-    #[cfg(target_arch = "wasm32")]
-    a.chunks(CHUNK).zip(out.chunks_mut(CHUNK)).for_each(|(a, o)| f(a, o));
-}
+/// The width of the rows the passes split the values into (see [`rows_mut1`]).
+const ROW: usize = 1024;
 
 /// Φ(x) = ½ (1 + erf(x / √2)).
 #[inline]
@@ -107,8 +99,8 @@ impl Backward<Flex, 1> for GeluBackward {
             // Cannot happen (autodiff hands back the output's shape); no gradient beats a wrong one.
             return;
         }
-        par_zip(x, &mut dx, |xs, gs| {
-            for (x, g) in xs.iter().zip(gs.iter_mut()) {
+        rows_mut1(&mut dx, ROW, |row, gs| {
+            for (x, g) in x[row * ROW..].iter().zip(gs.iter_mut()) {
                 *g *= slope(*x);
             }
         });

@@ -22,6 +22,7 @@ pub mod movielens;
 pub mod nn;
 pub mod objective;
 pub mod online;
+mod par;
 pub mod pca;
 pub mod rng;
 pub mod sim;
