@@ -55,8 +55,7 @@ pub fn App() -> impl IntoView {
             ctx.persona_index.set(i);
         }
     });
-    let gpu_failed = crate::history::gpu_failure();
-    conversation::start_worker(ctx, gpu_failed.is_none(), gpu_failed);
+    conversation::start_first_worker(ctx);
     storage::load_catalog(ctx, ctx.kind.get_untracked(), None);
     // The page lives as long as the tab, so the clock and the key listener are never removed.
     // The timer only decides when the page looks: positions come from the play's clock.
@@ -68,7 +67,7 @@ pub fn App() -> impl IntoView {
         ctx.warn(format!("The player clock could not start: {e:?}"));
     }
     let _keys = window_event_listener(ev::keydown, move |e| on_key(ctx, e));
-    // The Lab is built (and its worker started) the first time its tab opens, then kept.
+    // The Lab (its own wasm, and its worker) loads the first time its tab opens, then is kept.
     let lab = RwSignal::new(storage::search().contains("tab=lab"));
     let lab_opened = RwSignal::new(lab.get_untracked());
     let tab = move |is_lab: bool, label: &'static str| {
@@ -95,7 +94,7 @@ pub fn App() -> impl IntoView {
             </nav>
             <Show when=move || lab_opened.get()>
                 <div hidden=move || !lab.get()>
-                    <crate::lab::LabTab />
+                    <crate::lab_loader::LabRoot />
                 </div>
             </Show>
             <div class="player-view" hidden=move || lab.get()>

@@ -1,23 +1,5 @@
-//! Mounts the Skipwise page; everything else lives in the modules below.
-
-mod app;
-mod audio;
-mod autopilot;
-mod cache;
-mod catalog;
-mod codec_bench;
-mod conversation;
-mod files;
-mod history;
-mod lab;
-mod map;
-mod player;
-mod state;
-mod storage;
-mod tour;
-mod worker_client;
+//! The player page's wasm (`skipwise_page::mount_player`).
 
 fn main() {
-    console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    skipwise_page::mount_player();
 }

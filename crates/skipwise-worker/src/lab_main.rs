@@ -1,19 +1,10 @@
 //! The Skipwise Lab's worker: a dedicated Web Worker of the page's Lab tab, started only when the
-//! tab first opens (the player's first visit never loads it). Loaded by `www/lab-worker.js`.
-
-#[cfg(target_arch = "wasm32")]
-mod lab_worker;
-
-#[cfg(target_arch = "wasm32")]
-unsafe extern "C" {
-    /// The module's static constructors (see `main.rs`: the same reason, the same fix).
-    fn __wasm_call_ctors();
-}
+//! tab first opens (the player's first visit never loads it). Loaded by `www/lab-worker.js`;
+//! built without WebGPU (`--no-default-features`): the Lab trains on the CPU.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    unsafe { __wasm_call_ctors() };
-    lab_worker::start();
+    skipwise_worker::web::boot(skipwise_worker::lab_worker::start);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,12 +1,12 @@
 //! The Lab's worker: `LabLoad`, `LabRun` and `LabCancel` over the shared message loop
-//! (`skipwise_worker::web`), the experiment itself in `skipwise_worker::lab`. Always on the CPU.
+//! (`crate::web`), the experiment itself in `crate::lab`. Always on the CPU.
 
 use skipwise_core::burn::tensor::Device;
 use skipwise_core::experiment::Prepared;
 use skipwise_protocol::lab::LabSpec;
 use skipwise_protocol::{Request, Response};
-use skipwise_worker::lab::{self, LabEvent};
-use skipwise_worker::web::{self, Failure, now, post, yield_to_events};
+use crate::lab::{self, LabEvent};
+use crate::web::{self, Failure, now, post, yield_to_events};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 

@@ -13,6 +13,26 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+unsafe extern "C" {
+    /// The module's static constructors (cubecl registers its kernels' types through
+    /// `inventory`), synthesised by wasm-ld.
+    fn __wasm_call_ctors();
+}
+
+/// A worker binary's `main`: runs the static constructors once, then `start`.
+///
+/// Calling them explicitly is what keeps wasm-ld from wrapping every export of the binary in a
+/// call to them: without a call it treats the module as a "new-style command" that is entered
+/// once, and re-ran all of cubecl's registrations on every call from JavaScript into the worker
+/// (each message, each awaited read, each JsValue handed over) — 45 % of the worker's busy time
+/// in a profile of 20 plays (see README, Performance).
+pub fn boot(start: fn()) {
+    // SAFETY: wasm-ld defines it for every module with constructors (or as a no-op); nothing has
+    // run them yet, since no export is wrapped.
+    unsafe { __wasm_call_ctors() };
+    start();
+}
+
 /// Why a request stopped: an ordinary error, or a GPU that can no longer be trusted.
 pub enum Failure {
     Error(String),

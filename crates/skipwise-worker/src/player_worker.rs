@@ -1,5 +1,5 @@
 //! The player's worker: its requests (Init, Start, Train, Observe, …) over the shared message
-//! loop (`skipwise_worker::web`).
+//! loop (`crate::web`).
 //!
 //! Every device read is async (sync reads panic on wasm). A step whose loss is not finite never
 //! reaches the model; on the GPU it also ends the GPU's turn (`DeviceFailed`), since the same
@@ -7,8 +7,8 @@
 //! worker on the CPU with the history.
 
 use crate::backend;
-use skipwise_worker::player::{Player, imported_learner};
-use skipwise_worker::web::{self, Failure, now, post};
+use crate::player::{Player, imported_learner};
+use crate::web::{self, Failure, now, post};
 use skipwise_core::model_file::ModelFile;
 use skipwise_core::batch::Example;
 use skipwise_core::burn::tensor::Device;
