@@ -55,7 +55,8 @@ pub fn App() -> impl IntoView {
             ctx.persona_index.set(i);
         }
     });
-    conversation::start_first_worker(ctx);
+    let gpu_failed = crate::history::gpu_failure();
+    conversation::start_worker(ctx, gpu_failed.is_none(), gpu_failed);
     storage::load_catalog(ctx, ctx.kind.get_untracked(), None);
     // The page lives as long as the tab, so the clock and the key listener are never removed.
     // The timer only decides when the page looks: positions come from the play's clock.

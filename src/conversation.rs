@@ -33,40 +33,7 @@ fn send(ctx: Ctx, what: Pending, request: Request) {
     }
 }
 
-/// Starts the visit's first worker: the one with WebGPU only where this browser offers an
-/// adapter (asked here, so that a browser without one never downloads CubeCL's three quarters
-/// of that worker), else the CPU build with the reason, which it shows as its fallback's.
-pub fn start_first_worker(ctx: Ctx) {
-    if let Some(reason) = history::gpu_failure() {
-        start_worker(ctx, false, Some(reason));
-        return;
-    }
-    spawn_local(async move {
-        match webgpu_adapter().await {
-            Ok(()) => start_worker(ctx, true, None),
-            Err(why) => start_worker(ctx, false, Some(why)),
-        }
-    });
-}
-
-/// Whether `navigator.gpu` gives an adapter; the worker still checks that a kernel runs.
-async fn webgpu_adapter() -> Result<(), String> {
-    use wasm_bindgen::JsCast;
-    let field = |target: &wasm_bindgen::JsValue, key: &str| {
-        js_sys::Reflect::get(target, &key.into()).ok().filter(|v| !v.is_undefined() && !v.is_null())
-    };
-    let navigator = field(&js_sys::global(), "navigator").ok_or("no navigator")?;
-    let gpu = field(&navigator, "gpu").ok_or("navigator.gpu is missing")?;
-    let request: js_sys::Function = field(&gpu, "requestAdapter").and_then(|f| f.dyn_into().ok()).ok_or("navigator.gpu.requestAdapter is missing")?;
-    let promise: js_sys::Promise = request.call0(&gpu).ok().and_then(|p| p.dyn_into().ok()).ok_or("requestAdapter failed")?;
-    match wasm_bindgen_futures::JsFuture::from(promise).await {
-        Ok(adapter) if !adapter.is_null() && !adapter.is_undefined() => Ok(()),
-        Ok(_) => Err("no WebGPU adapter (requestAdapter returned null)".into()),
-        Err(e) => Err(format!("requestAdapter failed: {e:?}")),
-    }
-}
-
-/// Starts (or restarts) the worker: `./worker.js` with WebGPU, `./worker.js?cpu` without. A worker that fails on the GPU is restarted on the CPU with
+/// Starts (or restarts) the worker. A worker that fails on the GPU is restarted on the CPU with
 /// the reason, one that dies on the CPU is restarted there; either relearns the history, so a
 /// broken device or a crash never leaves the page without models.
 pub fn start_worker(ctx: Ctx, allow_gpu: bool, reason: Option<String>) {
@@ -83,8 +50,7 @@ pub fn start_worker(ctx: Ctx, allow_gpu: bool, reason: Option<String>) {
     ctx.worker.set_value(None);
     // A new worker trains from scratch: its losses start a new list.
     ctx.losses.set(Vec::new());
-    let script = if allow_gpu { "./worker.js" } else { "./worker.js?cpu" };
-    match WorkerHandle::spawn(script, on_response, on_crash) {
+    match WorkerHandle::spawn("./worker.js", on_response, on_crash) {
         Ok(handle) => ctx.worker.set_value(Some(handle)),
         Err(e) => ctx.status.set(e),
     }

@@ -1,7 +1,4 @@
-// Boots the Skipwise training worker (crates/skipwise-worker, built by Trunk as a worker):
-// `worker.js` the player's with WebGPU (skipwise-worker), `worker.js?cpu` the same player built
-// without it (skipwise-cpu-worker, a quarter of the size), which the page starts when the browser
-// offers no WebGPU adapter or the GPU failed.
+// Boots the Skipwise training worker (crates/skipwise-worker, built by Trunk as a worker).
 //
 // burn's WebGPU kernels (cubecl-wgpu 0.11) declare `enable subgroups;` in their WGSL, but wgpu 30's
 // WebGPU backend never asks the browser for the `subgroups` feature, so shader creation fails and
@@ -15,9 +12,8 @@ if (self.GPUAdapter && GPUAdapter.prototype.requestDevice) {
     return requestDevice.call(this, { ...(descriptor || {}), requiredFeatures: [...wanted] });
   };
 }
-const name = new URLSearchParams(self.location.search).has('cpu') ? 'skipwise-cpu-worker' : 'skipwise-worker';
-importScripts('./' + name + '.js');
-wasm_bindgen('./' + name + '_bg.wasm').catch((e) => {
+importScripts('./skipwise-worker.js');
+wasm_bindgen('./skipwise-worker_bg.wasm').catch((e) => {
   // As the Rust side's messages (skipwise_protocol::wire): an envelope (id 0: no request) around a
   // response as JSON text, and no points. A worker that cannot start is a dead worker, which the page restarts
   // a bounded number of times.

@@ -72,10 +72,10 @@ test('a first visit, 50 clicked plays and a reload with their history are timed 
   }
 });
 
-// What a first visit on the CPU path downloads: the player's page wasm and the worker built
-// without WebGPU, never the WebGPU worker (CubeCL, 3/4 of its size) nor the Lab's page and worker,
-// which load when the Lab tab first opens. Prints each wasm's size as served.
-test('a first visit loads the player and the CPU worker only; the Lab loads with its tab', { timeout: 300_000 }, async () => {
+// What a first visit downloads: the player's page wasm and its worker, never the Lab's page and
+// worker, which load when the Lab tab first opens (its worker with the first Run). Prints each
+// wasm's size as served.
+test('a first visit loads the player and its worker only; the Lab loads with its tab', { timeout: 300_000 }, async () => {
   const browser = await launch({ webgpu: false });
   try {
     const page = await browser.newPage();
@@ -92,9 +92,8 @@ test('a first visit loads the player and the CPU worker only; the Lab loads with
     await page.getByRole('button', { name: 'Run', exact: true }).waitFor({ timeout: 60_000 });
     const kib = (m) => [...m].map(([n, b]) => `${n} ${(b / 1024).toFixed(0)} KiB`).join(', ');
     console.log(`# first visit: ${kib(first)}\n# after opening the Lab: ${kib(wasm)}`);
-    assert.deepEqual([...first.keys()].sort(), ['skipwise-cpu-worker_bg.wasm', 'skipwise-page_bg.wasm']);
+    assert.deepEqual([...first.keys()].sort(), ['skipwise-page_bg.wasm', 'skipwise-worker_bg.wasm']);
     assert.ok(wasm.has('skipwise-lab-page_bg.wasm'), 'the Lab tab loads its page');
-    assert.ok(!wasm.has('skipwise-worker_bg.wasm'), 'the WebGPU worker is never loaded without an adapter');
   } finally {
     await browser.close();
   }

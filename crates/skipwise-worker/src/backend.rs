@@ -1,28 +1,21 @@
 //! Choosing the compute backend in the browser: WebGPU if an adapter exists and a first kernel
-//! runs, else Flex on the CPU with the reason. A build without the `webgpu` feature (the CPU
-//! workers) is always Flex, with the reason the page gave for starting it.
+//! runs, else Flex on the CPU with the reason.
 
-use skipwise_core::burn::tensor::Device;
+use js_sys::{Promise, Reflect};
+use skipwise_core::burn::tensor::wgpu::WgpuBackend;
+use skipwise_core::burn::tensor::{Device, Tensor};
 use skipwise_protocol::{BackendInfo, BackendKind};
-#[cfg(feature = "webgpu")]
-use {
-    js_sys::{Promise, Reflect},
-    skipwise_core::burn::tensor::{Tensor, wgpu::WgpuBackend},
-    wasm_bindgen::{JsCast, JsValue},
-    wasm_bindgen_futures::JsFuture,
-};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
-#[cfg(feature = "webgpu")]
 fn get(target: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-#[cfg(feature = "webgpu")]
 fn js_message(e: &JsValue) -> String {
     get(e, "message").and_then(|m| m.as_string()).or_else(|| e.as_string()).unwrap_or_else(|| format!("{e:?}"))
 }
 
-#[cfg(feature = "webgpu")]
 /// The adapter's name, or why there is none (reads `navigator.gpu` in the worker's scope).
 async fn probe_adapter() -> Result<String, String> {
     let global = js_sys::global();
@@ -46,7 +39,6 @@ async fn probe_adapter() -> Result<String, String> {
     Ok(name)
 }
 
-#[cfg(feature = "webgpu")]
 /// A WebGPU device that has run a matrix product (the kernel the subgroups bug breaks).
 async fn webgpu_device() -> Result<(Device, String), String> {
     let adapter = probe_adapter().await?;
@@ -65,7 +57,6 @@ async fn webgpu_device() -> Result<(Device, String), String> {
 }
 
 pub async fn choose(allow_gpu: bool, reason: Option<String>) -> (Device, BackendInfo) {
-    #[cfg(feature = "webgpu")]
     let failure = if allow_gpu {
         match webgpu_device().await {
             Ok((device, adapter)) => {
@@ -76,11 +67,6 @@ pub async fn choose(allow_gpu: bool, reason: Option<String>) -> (Device, Backend
         }
     } else {
         reason.unwrap_or_else(|| "disabled".into())
-    };
-    #[cfg(not(feature = "webgpu"))]
-    let failure = {
-        let _ = allow_gpu;
-        reason.unwrap_or_else(|| "this worker is built without WebGPU".into())
     };
     (Device::flex(), BackendInfo { kind: BackendKind::Cpu, adapter: None, fallback_reason: Some(failure) })
 }

@@ -1,6 +1,5 @@
 //! The Skipwise Lab's worker: a dedicated Web Worker of the page's Lab tab, started only when the
-//! tab first opens (the player's first visit never loads it). Loaded by `www/lab-worker.js`;
-//! built without WebGPU (`--no-default-features`): the Lab trains on the CPU.
+//! tab first opens (the player's first visit never loads it). Loaded by `www/lab-worker.js`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
