@@ -552,6 +552,14 @@ pub struct Compare {
     /// Also draw the table as grouped bars with ± sd (SVG).
     #[arg(long)]
     pub plot: Option<String>,
+    /// `--protocol recbole`: each run writes `DIR/<system>-seed<seed>.ckpt.json` after every epoch
+    /// and, when the same compare runs again, goes on from it (a finished run is only tested
+    /// again). Not for AdaptiveRec (its SimThres is not checkpointed), UFNRec or SML.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoints: Option<String>,
+    /// With --checkpoints: start every run over even where its checkpoint exists.
+    #[arg(long, default_value_t = false, action = ArgAction::Set)]
+    pub fresh: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -11,6 +11,7 @@
 use crate::cli::{Compare, EvalMode, Protocol};
 use crate::commands::{device, write_json};
 use crate::progress::Epochs;
+use crate::run_checkpoint;
 use crate::table;
 use crate::train::{Prepared, config, fit_and_test, load, prepare};
 use skipwise_core::experiment;
@@ -90,8 +91,10 @@ fn run_config(args: &Compare, data: &Data, system: System, seed: u64) -> TrainCo
 }
 
 /// One run: (test report, the same model on the FP-free input for a Vanilla-input system in
-/// the paper's protocol, epochs trained, seconds).
-fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str) -> Result<(Report, Option<Report>, usize, f64), String> {
+/// the paper's protocol, epochs trained, seconds). With `checkpoint` (RecBole's protocol only),
+/// the run is written there after every epoch and goes on from it unless `fresh`; its seconds
+/// then count every epoch it trained, in this process or an earlier one.
+fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str, checkpoint: Option<(&str, bool)>) -> Result<(Report, Option<Report>, usize, f64), String> {
     let t0 = Instant::now();
     match data {
         Data::Paper(p) => {
@@ -100,18 +103,58 @@ fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str) -> Resul
             Ok((outcome.test, outcome.without_fps, outcome.fit.epochs.len(), secs))
         }
         Data::Recbole { loo, items, test_negatives, .. } => {
-            let mut trainer = Trainer::new(config.clone(), items + 1, device).map_err(|e| e.to_string())?;
+            const MONITOR: &str = "MRR@10";
+            let n_rows = items + 1;
+            let (mut trainer, progress, mut epoch_secs) = match checkpoint {
+                Some((path, fresh)) => run_checkpoint::start(path, config, n_rows, MONITOR, fresh, device)?,
+                None => (Trainer::new(config.clone(), n_rows, device).map_err(|e| e.to_string())?, Default::default(), Vec::new()),
+            };
             let bar = Epochs::new(config.epochs, label);
-            let fit = trainer.fit_examples(&loo.train, &loo.valid, "MRR@10", &mut |log| bar.epoch(log)).map_err(|e| e.to_string())?;
+            let mut last = Instant::now();
+            let fit = trainer
+                .fit_from(&loo.train, &loo.valid, MONITOR, progress, &mut |log, trainer, progress| {
+                    epoch_secs.push(last.elapsed().as_secs_f64());
+                    if let Some((path, _)) = checkpoint {
+                        run_checkpoint::save(path, trainer, progress, MONITOR, &epoch_secs);
+                    }
+                    bar.epoch(log);
+                    last = Instant::now();
+                })
+                .map_err(|e| e.to_string())?;
             bar.finish(&format!("best epoch {} of {}", fit.best_epoch, fit.epochs.len()));
-            let secs = t0.elapsed().as_secs_f64();
+            let tested = Instant::now();
             let test = match test_negatives {
                 Some(n) => trainer.evaluate_sampled(&loo.test, n),
                 None => trainer.evaluate(&loo.test),
             };
+            let secs = epoch_secs.iter().sum::<f64>() + tested.elapsed().as_secs_f64();
             Ok((test.map_err(|e| e.to_string())?, None, fit.epochs.len(), secs))
         }
     }
+}
+
+/// Where `system`'s run for `seed` keeps its checkpoint under `--checkpoints DIR`: its name
+/// (with the backbone where the system does not name one) as a file name, `duorec-fp-simple`.
+fn checkpoint_path(dir: &str, system: System, backbone: Backbone, seed: u64) -> String {
+    let name = match system.backbone.is_some() || system.contrast != skipwise_core::contrastive::Contrast::None {
+        true => system.label(),
+        false => format!("{} {}", system.label(), backbone.name()),
+    };
+    let slug: Vec<String> = name.to_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect();
+    format!("{dir}/{}-seed{seed}.ckpt.json", slug.join("-"))
+}
+
+/// Why `--checkpoints` cannot apply to `system` under `data`'s protocol, if it cannot.
+fn not_resumable(args: &Compare, system: System, data: &Data) -> Option<String> {
+    if matches!(data, Data::Paper(_)) {
+        return Some("--checkpoints: only --protocol recbole runs are checkpointed (a paper-protocol run takes minutes; `skipwise train` resumes one)".into());
+    }
+    if system.ufn.is_some() || system.sml.is_some() {
+        return Some(format!("--checkpoints: {} has a trainer of its own that writes no checkpoint", system.label()));
+    }
+    let config = run_config(args, data, system, args.seeds[0]);
+    (config.objective.contrast.kind == skipwise_core::contrastive::Contrast::AdaptiveRec)
+        .then(|| format!("--checkpoints: {} cannot be resumed (its SimThres is not checkpointed); run it without --checkpoints", system.label()))
 }
 
 /// A UFNRec or SASRec-BCE run under RecBole's split (the code's own leave-one-out is the same
@@ -216,6 +259,9 @@ pub fn compare(args: &Compare) -> Result<(), String> {
             (None, None) => run_config(args, &data, system, args.seeds[0]).validate(),
         };
         checked.map_err(|e| format!("--methods {}: {e}", system.label()))?;
+        if let Some(why) = args.checkpoints.as_ref().and_then(|_| not_resumable(args, system, &data)) {
+            return Err(format!("--methods {}: {why}", system.label()));
+        }
     }
     let mut rows = Vec::new();
     let mut configs = Vec::new();
@@ -237,7 +283,8 @@ pub fn compare(args: &Compare) -> Result<(), String> {
                 }
                 (None, None) => {
                     let config = run_config(args, &data, system, seed);
-                    let (test, without, n, s) = run(&config, &data, &device, &label)?;
+                    let path = args.checkpoints.as_deref().map(|dir| checkpoint_path(dir, system, args.fit.backbone, seed));
+                    let (test, without, n, s) = run(&config, &data, &device, &label, path.as_deref().map(|p| (p, args.fresh)))?;
                     (test, without, n, s, serde_json::to_value(&config))
                 }
             };
@@ -410,6 +457,71 @@ mod tests {
 
     /// SML beside the FP methods on a session log: its rows (Vanilla's twice) and its encoder as
     /// the backbone.
+    /// `--checkpoints`: a run cut short goes on from its last epoch; a finished one is only tested
+    /// again (same metrics, no epoch trained); what cannot be resumed is refused before training.
+    #[test]
+    fn a_checkpointed_recbole_run_goes_on_where_it_stopped() {
+        let dir = std::env::temp_dir().join(format!("skipwise-compare-ckpt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let data = dir.join("u.data");
+        let mut text = String::new();
+        for user in 1..=10u64 {
+            for k in 0..12u64 {
+                text.push_str(&format!("{user}\t{}\t4\t{}\n", 1 + (user * 5 + k * 3) % 30, 880_000_000 + user * 1000 + k));
+            }
+        }
+        std::fs::write(&data, text).expect("writes");
+        let path = |p: &std::path::Path| p.to_str().unwrap_or_default().to_string();
+        let (json, ckpts) = (dir.join("c.json"), dir.join("ckpt"));
+        let argv = |methods: &str, epochs: &str, fresh: &str| {
+            let cli = crate::cli::Cli::try_parse_from([
+                "skipwise", "compare", "--data", &path(&data), "--protocol", "recbole", "--methods", methods, "--seeds", "3", "--epochs", epochs,
+                "--patience", "100", "--dim", "8", "--hidden", "8", "--batch", "32", "--contrast-batch", "8", "--json", &path(&json),
+                "--checkpoints", &path(&ckpts), "--fresh", fresh,
+            ])
+            .expect("parses");
+            let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
+            args
+        };
+        let read = || -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json") };
+        let ckpt = ckpts.join("gru4rec-seed3.ckpt.json");
+        let epochs_in = |p: &std::path::Path| -> usize {
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).expect("checkpoint")).expect("checkpoint");
+            v["run"]["logs"].as_array().map_or(0, Vec::len)
+        };
+        super::compare(&argv("gru4rec,duorec", "2", "false")).expect("compares");
+        assert_eq!(epochs_in(&ckpt), 2);
+        assert_eq!(epochs_in(&ckpts.join("duorec-seed3.ckpt.json")), 2);
+        let two = read();
+        // Asked for more epochs, the run trains only the third; its seconds count all three.
+        super::compare(&argv("gru4rec", "3", "false")).expect("goes on");
+        assert_eq!(epochs_in(&ckpt), 3);
+        let three = read();
+        assert_eq!(three["methods"][0]["epochs"], serde_json::json!([3]));
+        let secs = |v: &serde_json::Value| v["methods"][0]["train_seconds"][0].as_f64().unwrap_or(0.0);
+        assert!(secs(&three) > secs(&two), "{} vs {}", secs(&three), secs(&two));
+        // Finished: tested again from the checkpoint, the same numbers.
+        super::compare(&argv("gru4rec", "3", "false")).expect("tests again");
+        assert_eq!(read()["methods"][0]["metrics"], three["methods"][0]["metrics"]);
+        assert_eq!(epochs_in(&ckpt), 3);
+        // --fresh true starts over.
+        super::compare(&argv("gru4rec", "1", "true")).expect("starts over");
+        assert_eq!(epochs_in(&ckpt), 1);
+        // Another configuration under the same name: refused, naming the file.
+        let mut other = argv("gru4rec", "3", "false");
+        other.fit.dim = 16;
+        let err = super::compare(&other).expect_err("refused");
+        assert!(err.contains("gru4rec-seed3.ckpt.json") && err.contains("--fresh"), "{err}");
+        // AdaptiveRec and UFNRec cannot be resumed: refused before anything trains.
+        std::fs::remove_file(&json).ok();
+        for methods in ["gru4rec,adaptiverec", "gru4rec,ufnrec"] {
+            let err = super::compare(&argv(methods, "1", "false")).expect_err("refused");
+            assert!(err.contains("--checkpoints"), "{err}");
+            assert!(!json.exists(), "no output after a refusal");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[test]
     fn compares_sml_beside_the_fp_methods() {
         let dir = std::env::temp_dir().join(format!("skipwise-compare-sml-{}", std::process::id()));

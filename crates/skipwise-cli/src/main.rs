@@ -10,6 +10,7 @@ mod fetch;
 mod inspect;
 mod progress;
 mod recommend;
+mod run_checkpoint;
 mod sim_kinds;
 mod simulate;
 mod table;

@@ -2,15 +2,15 @@
 //! seeds' runs beside RecBole's published numbers.
 
 use crate::cli::{AnchorBackbone, Ml100k, Ml100kSeeds};
-use crate::commands::{device, mean_sd, write_json, write_text};
+use crate::commands::{device, mean_sd, write_json};
 use serde::Serialize;
 use skipwise_core::batch::leave_one_out;
-use skipwise_core::checkpoint::Checkpoint;
+use crate::run_checkpoint;
 use skipwise_core::data::{ItemIndex, user_sequences};
 use skipwise_core::metrics::Report;
 use skipwise_core::model::{Backbone, ModelConfig};
 use skipwise_core::objective::{Method, ObjectiveConfig};
-use skipwise_core::train::{EpochLog, FitProgress, TrainConfig, Trainer};
+use skipwise_core::train::{EpochLog, TrainConfig};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -24,42 +24,6 @@ fn label(key: &str) -> String {
 
 /// How far our mean may sit from RecBole's on Hit@10 and NDCG@10 (issue #4's anchor band).
 const BAND: f64 = 0.015;
-
-/// What `ml100k` writes after every epoch: the training run and the seconds each epoch took.
-#[derive(Serialize, serde::Deserialize)]
-struct AnchorCheckpoint {
-    run: Checkpoint,
-    /// The validation metric of early stopping: a best score only compares with its own kind.
-    /// Checkpoints from before the field existed are taken to monitor what the resuming run does.
-    #[serde(default)]
-    monitor: Option<String>,
-    #[serde(default)]
-    epoch_secs: Vec<f64>,
-}
-
-/// Reads `path` if it holds a checkpoint of a run with this configuration (epochs and patience
-/// may differ: they only say how far to go); `None` when there is no file.
-fn read_anchor_checkpoint(path: &str, config: &TrainConfig, n_rows: usize, monitor: &str) -> Result<Option<AnchorCheckpoint>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{path}: {e}")),
-    };
-    let mut saved: AnchorCheckpoint =
-        serde_json::from_str(&text).map_err(|e| format!("{path}:{}: not a checkpoint: {e}", e.line()))?;
-    if let Some(saved_monitor) = saved.monitor.as_deref().filter(|m| *m != monitor) {
-        return Err(format!(
-            "{path}: field `monitor`: that run early-stops on {saved_monitor:?}, this one on {monitor:?}; pass --monitor {saved_monitor} or --fresh true"
-        ));
-    }
-    saved.run = saved.run.check(path).map_err(|e| e.to_string())?;
-    if !saved.run.continues(config, n_rows) {
-        return Err(format!(
-            "{path}: written by a run with another configuration or data; delete it or pass --fresh true to start over"
-        ));
-    }
-    Ok(Some(saved))
-}
 
 pub fn ml100k(args: &Ml100k) -> Result<(), String> {
     let Ml100k { epochs, patience, seed, batch, fresh, .. } = *args;
@@ -103,17 +67,7 @@ pub fn ml100k(args: &Ml100k) -> Result<(), String> {
     };
     let n_rows = items.len() + 1;
     // A run takes about an hour: it goes on from the last epoch a previous run finished.
-    let saved = if fresh { None } else { read_anchor_checkpoint(&ckpt_path, &config, n_rows, &monitor)? };
-    let (mut trainer, progress, mut epoch_secs) = match saved {
-        Some(AnchorCheckpoint { run, epoch_secs, .. }) => {
-            eprintln!("{ckpt_path}: resuming after epoch {}", run.epochs_done());
-            let (mut trainer, progress) = Trainer::resume(run, &device).map_err(|e| format!("{ckpt_path}: {e}"))?;
-            trainer.config.epochs = epochs;
-            trainer.config.patience = patience;
-            (trainer, progress, epoch_secs)
-        }
-        None => (Trainer::new(config, n_rows, &device).map_err(|e| e.to_string())?, FitProgress::default(), Vec::new()),
-    };
+    let (mut trainer, progress, mut epoch_secs) = run_checkpoint::start(ckpt_path, &config, n_rows, monitor, fresh, &device)?;
     let t0 = Instant::now();
     let mut last = Instant::now();
     let progress_path = format!("{json_path}.progress");
@@ -121,14 +75,7 @@ pub fn ml100k(args: &Ml100k) -> Result<(), String> {
         .fit_from(&loo.train, &loo.valid, &monitor, progress, &mut |log, trainer, progress| {
             let secs = last.elapsed().as_secs_f64();
             epoch_secs.push(secs);
-            let saved = trainer
-                .checkpoint(progress)
-                .map_err(|e| e.to_string())
-                .and_then(|run| serde_json::to_string(&AnchorCheckpoint { run, monitor: Some(monitor.clone()), epoch_secs: epoch_secs.clone() }).map_err(|e| e.to_string()))
-                .and_then(|text| write_text(&ckpt_path, text));
-            if let Err(e) = saved {
-                eprintln!("(checkpoint not saved: {e})");
-            }
+            run_checkpoint::save(ckpt_path, trainer, progress, monitor, &epoch_secs);
             if let Err(e) = write_json(&progress_path, &(&progress.logs, &epoch_secs)) {
                 eprintln!("(progress not saved: {e})");
             }
