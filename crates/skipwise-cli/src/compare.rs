@@ -109,7 +109,7 @@ fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str, checkpoi
                 Some((path, fresh)) => run_checkpoint::start(path, config, n_rows, MONITOR, fresh, device)?,
                 None => (Trainer::new(config.clone(), n_rows, device).map_err(|e| e.to_string())?, Default::default(), Vec::new()),
             };
-            let bar = Epochs::new(config.epochs, label);
+            let bar = Epochs::new(config.epochs, label).monitoring(MONITOR);
             let mut last = Instant::now();
             let fit = trainer
                 .fit_from(&loo.train, &loo.valid, MONITOR, progress, &mut |log, trainer, progress| {

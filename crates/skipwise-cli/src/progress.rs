@@ -8,6 +8,8 @@ use std::io::IsTerminal;
 pub struct Epochs {
     bar: Option<ProgressBar>,
     label: String,
+    /// The validation metric early stopping watches (printed with the HR at its cut-off).
+    monitor: String,
 }
 
 impl Epochs {
@@ -22,11 +24,18 @@ impl Epochs {
             bar.set_prefix(label.to_string());
             bar
         });
-        Self { bar, label: label.to_string() }
+        Self { bar, label: label.to_string(), monitor: "MRR@20".into() }
+    }
+
+    /// A run that early-stops on `monitor` rather than the paper protocol's MRR@20.
+    pub fn monitoring(mut self, monitor: &str) -> Self {
+        self.monitor = monitor.to_string();
+        self
     }
 
     pub fn epoch(&self, log: &EpochLog) {
-        let valid = log.valid.as_ref().map_or(String::new(), |r| format!(", valid MRR@20 {:.4} HR@20 {:.4}", r.get("MRR@20"), r.get("HR@20")));
+        let hr = format!("HR@{}", self.monitor.rsplit('@').next().unwrap_or("20"));
+        let valid = log.valid.as_ref().map_or(String::new(), |r| format!(", valid {} {:.4} {hr} {:.4}", self.monitor, r.get(&self.monitor), r.get(&hr)));
         let contrast = log.contrast.map_or(String::new(), |c| format!(", contrast {c:.4}"));
         self.line(log.epoch, &format!("loss {:.4} (nll {:.4}, metric {:.4}{contrast}){valid}", log.loss, log.nll, log.metric));
     }
