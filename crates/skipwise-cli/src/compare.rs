@@ -522,6 +522,34 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// `compare --protocol recbole` trains GRU4Rec and SASRec exactly as `ml100k` does (its
+    /// runs are the anchor's), given the anchor's batch, epochs and patience.
+    #[test]
+    fn recbole_protocol_runs_are_the_anchors_runs() {
+        let dir = std::env::temp_dir().join(format!("skipwise-compare-anchor-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let data = dir.join("u.data");
+        let text: String = (1..=4u64).flat_map(|u| (0..5u64).map(move |k| format!("{u}\t{}\t4\t{}\n", 1 + (u + k) % 9, 880_000_000 + u * 100 + k))).collect();
+        std::fs::write(&data, text).expect("writes");
+        for (method, backbone) in [("gru4rec", crate::cli::AnchorBackbone::Gru4rec), ("sasrec", crate::cli::AnchorBackbone::Sasrec)] {
+            let cli = crate::cli::Cli::try_parse_from([
+                "skipwise", "compare", "--data", data.to_str().unwrap_or_default(), "--protocol", "recbole", "--methods", method, "--seeds", "7",
+                "--batch", "4096", "--epochs", "300", "--patience", "10",
+            ])
+            .expect("parses");
+            let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
+            let split = super::recbole_split(&args).expect("splits");
+            let mut compared = super::run_config(&args, &split, args.methods[0], 7);
+            // Which FPs the FP term averages over: Vanilla has no FP term, so it never reads it.
+            assert_eq!(compared.objective.method, skipwise_core::objective::Method::Vanilla);
+            compared.objective.fp_scope = skipwise_core::objective::ObjectiveConfig::default().fp_scope;
+            let compared = serde_json::to_value(compared).expect("json");
+            let anchor = serde_json::to_value(crate::ml100k::anchor_config(backbone, 300, 10, 7, 4096)).expect("json");
+            assert_eq!(compared, anchor, "{method}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[test]
     fn compares_sml_beside_the_fp_methods() {
         let dir = std::env::temp_dir().join(format!("skipwise-compare-sml-{}", std::process::id()));

@@ -25,6 +25,30 @@ fn label(key: &str) -> String {
 /// How far our mean may sit from RecBole's on Hit@10 and NDCG@10 (issue #4's anchor band).
 const BAND: f64 = 0.015;
 
+/// The anchor's run: RecBole's GRU4Rec on ml-100k (docs' sequential quick start: emb 64, hidden
+/// 128, dropout 0.3, max length 50, full-softmax CE, Adam 1e-3, batch 4096, all ratings positive,
+/// early stopping after 10 epochs without a better validation MRR@10), or SASRec at RecBole's
+/// defaults under the same protocol. `compare --protocol recbole` trains the same configuration
+/// (a test holds them equal), so the anchor's runs are also compare's GRU4Rec rows.
+pub(crate) fn anchor_config(backbone: AnchorBackbone, epochs: usize, patience: usize, seed: u64, batch: usize) -> TrainConfig {
+    let model = match backbone {
+        AnchorBackbone::Gru4rec => ModelConfig::recbole_gru4rec(),
+        AnchorBackbone::Sasrec => ModelConfig { backbone: Backbone::SasRec, dim: 64, ..ModelConfig::default() },
+    };
+    TrainConfig {
+        model,
+        objective: ObjectiveConfig { method: Method::Vanilla, ..ObjectiveConfig::default() },
+        epochs,
+        batch_size: batch,
+        lr: 1e-3,
+        max_len: 50,
+        seed,
+        patience,
+        eval_batch: 1024,
+        ..TrainConfig::default()
+    }
+}
+
 pub fn ml100k(args: &Ml100k) -> Result<(), String> {
     let Ml100k { epochs, patience, seed, batch, fresh, .. } = *args;
     let (file, monitor, json_path, ckpt_path) = (&args.file, &args.monitor, &args.json, &args.checkpoint);
@@ -45,26 +69,8 @@ pub fn ml100k(args: &Ml100k) -> Result<(), String> {
         items.len(),
         loo.train.len()
     );
-    // RecBole's GRU4Rec on ml-100k (docs' sequential quick start): emb 64, hidden 128,
-    // dropout 0.3, max length 50, full-softmax CE, Adam 1e-3, batch 4096, all ratings positive,
-    // early stopping after 10 epochs without a better validation MRR@10.
-    let model = match args.backbone {
-        AnchorBackbone::Gru4rec => ModelConfig::recbole_gru4rec(),
-        AnchorBackbone::Sasrec => ModelConfig { backbone: Backbone::SasRec, dim: 64, ..ModelConfig::default() },
-    };
+    let config = anchor_config(args.backbone, epochs, patience, seed, batch);
     let published = args.backbone == AnchorBackbone::Gru4rec;
-    let config = TrainConfig {
-        model,
-        objective: ObjectiveConfig { method: Method::Vanilla, ..ObjectiveConfig::default() },
-        epochs,
-        batch_size: batch,
-        lr: 1e-3,
-        max_len: 50,
-        seed,
-        patience,
-        eval_batch: 1024,
-        ..TrainConfig::default()
-    };
     let n_rows = items.len() + 1;
     // A run takes about an hour: it goes on from the last epoch a previous run finished.
     let (mut trainer, progress, mut epoch_secs) = run_checkpoint::start(ckpt_path, &config, n_rows, monitor, fresh, &device)?;
