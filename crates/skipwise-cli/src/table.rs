@@ -23,7 +23,11 @@ pub fn print(title: &str, rows: &[Row]) {
     for row in rows {
         print!("{:<34}", row.method);
         for k in TABLE_KEYS {
-            print!(" {:>7.4}±{:<7.4}", row.metrics.get(k).unwrap_or(&f64::NAN), row.sd.get(k).unwrap_or(&f64::NAN));
+            match row.metrics.get(k).filter(|m| !m.is_nan()) {
+                Some(mean) => print!(" {mean:>7.4}±{:<7.4}", row.sd.get(k).unwrap_or(&f64::NAN)),
+                // A metric the protocol has no data for (FP@20 where no item is an FP).
+                None => print!(" {:>15}", "n/a"),
+            }
         }
         println!();
     }
