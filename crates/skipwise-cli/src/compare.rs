@@ -93,7 +93,7 @@ fn run_config(args: &Compare, data: &Data, system: System, seed: u64) -> TrainCo
 /// One run: (test report, the same model on the FP-free input for a Vanilla-input system in
 /// the paper's protocol, epochs trained, seconds). With `checkpoint` (RecBole's protocol only),
 /// the run is written there after every epoch and goes on from it unless `fresh`; its seconds
-/// then count every epoch it trained, in this process or an earlier one.
+/// then count every epoch it trained, in this process or an earlier one (training only).
 fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str, checkpoint: Option<(&str, bool)>) -> Result<(Report, Option<Report>, usize, f64), String> {
     let t0 = Instant::now();
     match data {
@@ -103,7 +103,6 @@ fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str, checkpoi
             Ok((outcome.test, outcome.without_fps, outcome.fit.epochs.len(), secs))
         }
         Data::Recbole { loo, items, test_negatives, .. } => {
-            const MONITOR: &str = "MRR@10";
             let n_rows = items + 1;
             let (mut trainer, progress, mut epoch_secs) = match checkpoint {
                 Some((path, fresh)) => run_checkpoint::start(path, config, n_rows, MONITOR, fresh, device)?,
@@ -122,16 +121,18 @@ fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str, checkpoi
                 })
                 .map_err(|e| e.to_string())?;
             bar.finish(&format!("best epoch {} of {}", fit.best_epoch, fit.epochs.len()));
-            let tested = Instant::now();
+            let secs = epoch_secs.iter().sum::<f64>();
             let test = match test_negatives {
                 Some(n) => trainer.evaluate_sampled(&loo.test, n),
                 None => trainer.evaluate(&loo.test),
             };
-            let secs = epoch_secs.iter().sum::<f64>() + tested.elapsed().as_secs_f64();
             Ok((test.map_err(|e| e.to_string())?, None, fit.epochs.len(), secs))
         }
     }
 }
+
+/// What RecBole's protocol early-stops on.
+const MONITOR: &str = "MRR@10";
 
 /// Where `system`'s run for `seed` keeps its checkpoint under `--checkpoints DIR`: its name
 /// (with the backbone where the system does not name one) as a file name, `duorec-fp-simple`.
@@ -259,8 +260,17 @@ pub fn compare(args: &Compare) -> Result<(), String> {
             (None, None) => run_config(args, &data, system, args.seeds[0]).validate(),
         };
         checked.map_err(|e| format!("--methods {}: {e}", system.label()))?;
-        if let Some(why) = args.checkpoints.as_ref().and_then(|_| not_resumable(args, system, &data)) {
-            return Err(format!("--methods {}: {why}", system.label()));
+        if let Some(dir) = &args.checkpoints {
+            if let Some(why) = not_resumable(args, system, &data) {
+                return Err(format!("--methods {}: {why}", system.label()));
+            }
+            // A checkpoint this run could not go on from is said now, not hours into the compare.
+            if let (false, Data::Recbole { items, .. }) = (args.fresh, &data) {
+                for &seed in &args.seeds {
+                    let path = checkpoint_path(dir, system, args.fit.backbone, seed);
+                    run_checkpoint::read(&path, &run_config(args, &data, system, seed), items + 1, MONITOR)?;
+                }
+            }
         }
     }
     let mut rows = Vec::new();
@@ -455,8 +465,6 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
-    /// SML beside the FP methods on a session log: its rows (Vanilla's twice) and its encoder as
-    /// the backbone.
     /// `--checkpoints`: a run cut short goes on from its last epoch; a finished one is only tested
     /// again (same metrics, no epoch trained); what cannot be resumed is refused before training.
     #[test]
@@ -492,18 +500,39 @@ mod tests {
         super::compare(&argv("gru4rec,duorec", "2", "false")).expect("compares");
         assert_eq!(epochs_in(&ckpt), 2);
         assert_eq!(epochs_in(&ckpts.join("duorec-seed3.ckpt.json")), 2);
-        let two = read();
+        // Mark the saved epochs as 100 s each: a run that went on from them counts them, one that
+        // trained them again would not.
+        let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&ckpt).expect("checkpoint")).expect("checkpoint");
+            f(&mut v);
+            std::fs::write(&ckpt, serde_json::to_string(&v).expect("json")).expect("writes");
+        };
+        edit(&|v| v["epoch_secs"] = serde_json::json!([100.0, 100.0]));
         // Asked for more epochs, the run trains only the third; its seconds count all three.
         super::compare(&argv("gru4rec", "3", "false")).expect("goes on");
         assert_eq!(epochs_in(&ckpt), 3);
         let three = read();
         assert_eq!(three["methods"][0]["epochs"], serde_json::json!([3]));
-        let secs = |v: &serde_json::Value| v["methods"][0]["train_seconds"][0].as_f64().unwrap_or(0.0);
-        assert!(secs(&three) > secs(&two), "{} vs {}", secs(&three), secs(&two));
-        // Finished: tested again from the checkpoint, the same numbers.
+        let secs = three["methods"][0]["train_seconds"][0].as_f64().unwrap_or(0.0);
+        assert!((200.0..260.0).contains(&secs), "{secs}");
+        // Finished: tested again from the checkpoint, the same numbers, the file untouched.
+        let saved = std::fs::read_to_string(&ckpt).expect("checkpoint");
         super::compare(&argv("gru4rec", "3", "false")).expect("tests again");
         assert_eq!(read()["methods"][0]["metrics"], three["methods"][0]["metrics"]);
-        assert_eq!(epochs_in(&ckpt), 3);
+        assert_eq!(std::fs::read_to_string(&ckpt).expect("checkpoint"), saved);
+        // Early-stopped under patience 1 (its best epoch set to the first): more epochs do not
+        // move it; a patience that lets it go on does.
+        edit(&|v| {
+            v["run"]["stopped"] = serde_json::json!(true);
+            v["run"]["best"]["epoch"] = serde_json::json!(1);
+        });
+        let mut patient = argv("gru4rec", "5", "false");
+        patient.fit.patience = 2;
+        super::compare(&patient).expect("stays stopped");
+        assert_eq!(epochs_in(&ckpt), 3, "2 epochs without a better score: stopped under patience 2");
+        patient.fit.patience = 3;
+        super::compare(&patient).expect("goes on");
+        assert!(epochs_in(&ckpt) > 3, "patience 3 lets it train a fourth epoch");
         // --fresh true starts over.
         super::compare(&argv("gru4rec", "1", "true")).expect("starts over");
         assert_eq!(epochs_in(&ckpt), 1);
@@ -512,13 +541,24 @@ mod tests {
         other.fit.dim = 16;
         let err = super::compare(&other).expect_err("refused");
         assert!(err.contains("gru4rec-seed3.ckpt.json") && err.contains("--fresh"), "{err}");
-        // AdaptiveRec and UFNRec cannot be resumed: refused before anything trains.
+        // AdaptiveRec and UFNRec cannot be resumed: refused before anything trains (seed 4 has
+        // no checkpoint yet: none is written).
         std::fs::remove_file(&json).ok();
         for methods in ["gru4rec,adaptiverec", "gru4rec,ufnrec"] {
-            let err = super::compare(&argv(methods, "1", "false")).expect_err("refused");
+            let mut args = argv(methods, "1", "false");
+            args.seeds = vec![4];
+            let err = super::compare(&args).expect_err("refused");
             assert!(err.contains("--checkpoints"), "{err}");
             assert!(!json.exists(), "no output after a refusal");
+            assert!(!ckpts.join("gru4rec-seed4.ckpt.json").exists(), "nothing trained before the refusal");
         }
+        // A checkpoint of another configuration is refused before the systems before it train.
+        let mut other = argv("duorec,gru4rec", "3", "false");
+        other.seeds = vec![3];
+        other.fit.hidden = 16;
+        let before = std::fs::read_to_string(ckpts.join("duorec-seed3.ckpt.json")).expect("checkpoint");
+        assert!(super::compare(&other).is_err());
+        assert_eq!(std::fs::read_to_string(ckpts.join("duorec-seed3.ckpt.json")).expect("checkpoint"), before, "DuoRec did not train");
         std::fs::remove_dir_all(&dir).ok();
     }
 
@@ -550,6 +590,8 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// SML beside the FP methods on a session log: its rows (Vanilla's twice) and its encoder as
+    /// the backbone.
     #[test]
     fn compares_sml_beside_the_fp_methods() {
         let dir = std::env::temp_dir().join(format!("skipwise-compare-sml-{}", std::process::id()));

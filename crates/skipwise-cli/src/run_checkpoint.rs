@@ -32,7 +32,7 @@ pub fn read(path: &str, config: &TrainConfig, n_rows: usize, monitor: &str) -> R
     let mut saved: RunCheckpoint = serde_json::from_str(&text).map_err(|e| format!("{path}:{}: not a checkpoint: {e}", e.line()))?;
     if let Some(saved_monitor) = saved.monitor.as_deref().filter(|m| *m != monitor) {
         return Err(format!(
-            "{path}: field `monitor`: that run early-stops on {saved_monitor:?}, this one on {monitor:?}; pass --monitor {saved_monitor} or --fresh true"
+            "{path}: field `monitor`: that run early-stops on {saved_monitor:?}, this one on {monitor:?}; early-stop on {saved_monitor} or start over with --fresh true"
         ));
     }
     saved.run = saved.run.check(path).map_err(|e| e.to_string())?;
@@ -49,9 +49,13 @@ pub fn start(path: &str, config: &TrainConfig, n_rows: usize, monitor: &str, fre
     Ok(match saved {
         Some(RunCheckpoint { run, epoch_secs, .. }) => {
             eprintln!("{path}: resuming after epoch {}", run.epochs_done());
-            let (mut trainer, progress) = Trainer::resume(run, device).map_err(|e| format!("{path}: {e}"))?;
+            let (mut trainer, mut progress) = Trainer::resume(run, device).map_err(|e| format!("{path}: {e}"))?;
             trainer.config.epochs = config.epochs;
             trainer.config.patience = config.patience;
+            // The saved run stopped, or not, under its own patience: judged again under this one
+            // (the trainer's rule), so a larger --patience lets an early-stopped run go on.
+            let last = progress.logs.last().map_or(0, |l| l.epoch);
+            progress.stopped = progress.best.as_ref().is_some_and(|b| last.saturating_sub(b.epoch) >= config.patience);
             (trainer, progress, epoch_secs)
         }
         None => (Trainer::new(config.clone(), n_rows, device).map_err(|e| e.to_string())?, FitProgress::default(), Vec::new()),
