@@ -392,20 +392,27 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// A MovieLens `u.data` log of `users` × `per_user` ratings in a fresh temp folder named
+    /// `name`: user u's k-th item is `item(u, k)`. Returns (folder, file).
+    fn ratings_log(name: &str, users: u64, per_user: u64, item: impl Fn(u64, u64) -> u64) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("skipwise-compare-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let data = dir.join("u.data");
+        let mut text = String::new();
+        for user in 1..=users {
+            for k in 0..per_user {
+                text.push_str(&format!("{user}\t{}\t4\t{}\n", item(user, k), 880_000_000 + user * 1000 + k));
+            }
+        }
+        std::fs::write(&data, text).expect("writes");
+        (dir, data)
+    }
+
     /// RecBole's protocol over a log: the seed papers' systems side by side, each row with its
     /// backbone, epochs and training time; an impossible system is refused before any training.
     #[test]
     fn compares_the_contrastive_systems_under_recboles_protocol() {
-        let dir = std::env::temp_dir().join(format!("skipwise-compare-recbole-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let data = dir.join("u.data");
-        let mut text = String::new();
-        for user in 1..=12u64 {
-            for k in 0..20u64 {
-                text.push_str(&format!("{user}\t{}\t4\t{}\n", 1 + (user * 3 + k * 7) % 40, 880_000_000 + user * 1000 + k));
-            }
-        }
-        std::fs::write(&data, text).expect("writes");
+        let (dir, data) = ratings_log("recbole", 12, 20, |user, k| 1 + (user * 3 + k * 7) % 40);
         let json = dir.join("recbole.json");
         let path = |p: &std::path::Path| p.to_str().unwrap_or_default().to_string();
         let argv = |methods: &str, batch: &str| {
@@ -469,16 +476,7 @@ mod tests {
     /// again (same metrics, no epoch trained); what cannot be resumed is refused before training.
     #[test]
     fn a_checkpointed_recbole_run_goes_on_where_it_stopped() {
-        let dir = std::env::temp_dir().join(format!("skipwise-compare-ckpt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let data = dir.join("u.data");
-        let mut text = String::new();
-        for user in 1..=10u64 {
-            for k in 0..12u64 {
-                text.push_str(&format!("{user}\t{}\t4\t{}\n", 1 + (user * 5 + k * 3) % 30, 880_000_000 + user * 1000 + k));
-            }
-        }
-        std::fs::write(&data, text).expect("writes");
+        let (dir, data) = ratings_log("ckpt", 10, 12, |user, k| 1 + (user * 5 + k * 3) % 30);
         let path = |p: &std::path::Path| p.to_str().unwrap_or_default().to_string();
         let (json, ckpts) = (dir.join("c.json"), dir.join("ckpt"));
         let argv = |methods: &str, epochs: &str, fresh: &str| {
@@ -566,11 +564,7 @@ mod tests {
     /// runs are the anchor's), given the anchor's batch, epochs and patience.
     #[test]
     fn recbole_protocol_runs_are_the_anchors_runs() {
-        let dir = std::env::temp_dir().join(format!("skipwise-compare-anchor-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let data = dir.join("u.data");
-        let text: String = (1..=4u64).flat_map(|u| (0..5u64).map(move |k| format!("{u}\t{}\t4\t{}\n", 1 + (u + k) % 9, 880_000_000 + u * 100 + k))).collect();
-        std::fs::write(&data, text).expect("writes");
+        let (dir, data) = ratings_log("anchor", 4, 5, |user, k| 1 + (user + k) % 9);
         for (method, backbone) in [("gru4rec", crate::cli::AnchorBackbone::Gru4rec), ("sasrec", crate::cli::AnchorBackbone::Sasrec)] {
             let cli = crate::cli::Cli::try_parse_from([
                 "skipwise", "compare", "--data", data.to_str().unwrap_or_default(), "--protocol", "recbole", "--methods", method, "--seeds", "7",
