@@ -558,7 +558,7 @@ pub struct Compare {
     #[arg(long, value_name = "DIR")]
     pub checkpoints: Option<String>,
     /// With --checkpoints: start every run over even where its checkpoint exists.
-    #[arg(long, default_value_t = false, action = ArgAction::Set, requires = "checkpoints")]
+    #[arg(long, default_value_t = false, action = ArgAction::Set)]
     pub fresh: bool,
 }
 

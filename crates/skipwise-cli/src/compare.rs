@@ -240,6 +240,10 @@ pub fn compare(args: &Compare) -> Result<(), String> {
     if args.methods.is_empty() || args.seeds.is_empty() {
         return Err("--methods and --seeds need at least one value each".into());
     }
+    // Not a clap `requires`: the config file a run writes holds every flag, `fresh = false` too.
+    if args.fresh && args.checkpoints.is_none() {
+        return Err("--fresh true starts checkpointed runs over: it needs --checkpoints DIR".into());
+    }
     let started = Instant::now();
     let device = device(args.fit.device)?;
     let data = match args.protocol {
