@@ -11,7 +11,7 @@
 use crate::cli::{Compare, EvalMode, Protocol};
 use crate::commands::{device, write_json};
 use crate::progress::Epochs;
-use crate::run_checkpoint;
+use crate::run_checkpoint::{self, RunCheckpoint};
 use crate::table;
 use crate::train::{Prepared, config, fit_and_test, load, prepare};
 use skipwise_core::experiment;
@@ -33,7 +33,9 @@ use std::time::Instant;
 /// What the log became under the chosen protocol.
 enum Data {
     Paper(Prepared),
-    Recbole { loo: LeaveOneOut, sequences: Vec<(u64, Vec<u32>)>, items: usize, format: &'static str, test_negatives: Option<Vec<Vec<u32>>> },
+    /// `fingerprint`: [`run_checkpoint::data_fingerprint`] of the split, what a checkpoint must
+    /// have trained on.
+    Recbole { loo: LeaveOneOut, sequences: Vec<(u64, Vec<u32>)>, items: usize, format: &'static str, test_negatives: Option<Vec<Vec<u32>>>, fingerprint: String },
 }
 
 /// RecBole's leave-one-out over the whole log (every interaction a positive).
@@ -54,7 +56,8 @@ fn recbole_split(args: &Compare) -> Result<Data, String> {
         EvalMode::Sampled => Some(skipwise_core::ufn::sample_negatives(&loo.test, items.len(), 100, 0x7E57).map_err(|e| format!("--eval sampled: {e}"))?),
         EvalMode::Full => None,
     };
-    Ok(Data::Recbole { loo, sequences, items: items.len(), format: format.name(), test_negatives })
+    let fingerprint = run_checkpoint::data_fingerprint(&loo.train, &loo.valid);
+    Ok(Data::Recbole { loo, sequences, items: items.len(), format: format.name(), test_negatives, fingerprint })
 }
 
 /// Why a system cannot run under the other protocol (said before anything trains).
@@ -92,9 +95,10 @@ fn run_config(args: &Compare, data: &Data, system: System, seed: u64) -> TrainCo
 
 /// One run: (test report, the same model on the FP-free input for a Vanilla-input system in
 /// the paper's protocol, epochs trained, seconds). With `checkpoint` (RecBole's protocol only),
-/// the run is written there after every epoch and goes on from it unless `fresh`; its seconds
-/// then count every epoch it trained, in this process or an earlier one (training only).
-fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str, checkpoint: Option<(&str, bool)>) -> Result<(Report, Option<Report>, usize, f64), String> {
+/// the run is written to its path after every epoch and goes on from what was read there, if
+/// anything; its seconds then count every epoch it trained, in this process or an earlier one
+/// (training only).
+fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str, checkpoint: Option<(&str, Option<RunCheckpoint>)>) -> Result<(Report, Option<Report>, usize, f64), String> {
     let t0 = Instant::now();
     match data {
         Data::Paper(p) => {
@@ -102,19 +106,20 @@ fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str, checkpoi
             let secs = t0.elapsed().as_secs_f64();
             Ok((outcome.test, outcome.without_fps, outcome.fit.epochs.len(), secs))
         }
-        Data::Recbole { loo, items, test_negatives, .. } => {
-            let n_rows = items + 1;
-            let (mut trainer, progress, mut epoch_secs) = match checkpoint {
-                Some((path, fresh)) => run_checkpoint::start(path, config, n_rows, MONITOR, fresh, device)?,
-                None => (Trainer::new(config.clone(), n_rows, device).map_err(|e| e.to_string())?, Default::default(), Vec::new()),
+        Data::Recbole { loo, items, test_negatives, fingerprint, .. } => {
+            let key = run_key(config, *items, fingerprint);
+            let (path, saved) = checkpoint.unzip();
+            let (mut trainer, progress, mut epoch_secs) = match path {
+                Some(path) => run_checkpoint::start(path, saved.flatten(), &key, device)?,
+                None => (Trainer::new(config.clone(), key.n_rows, device).map_err(|e| e.to_string())?, Default::default(), Vec::new()),
             };
             let bar = Epochs::new(config.epochs, label).monitoring(MONITOR);
             let mut last = Instant::now();
             let fit = trainer
                 .fit_from(&loo.train, &loo.valid, MONITOR, progress, &mut |log, trainer, progress| {
                     epoch_secs.push(last.elapsed().as_secs_f64());
-                    if let Some((path, _)) = checkpoint {
-                        run_checkpoint::save(path, trainer, progress, MONITOR, &epoch_secs);
+                    if let Some(path) = path {
+                        run_checkpoint::save(path, trainer, progress, &key, &epoch_secs);
                     }
                     bar.epoch(log);
                     last = Instant::now();
@@ -133,6 +138,11 @@ fn run(config: &TrainConfig, data: &Data, device: &Device, label: &str, checkpoi
 
 /// What RecBole's protocol early-stops on.
 const MONITOR: &str = "MRR@10";
+
+/// What a checkpoint of a RecBole-protocol run of `config` must match.
+fn run_key<'a>(config: &'a TrainConfig, items: usize, fingerprint: &str) -> run_checkpoint::RunKey<'a> {
+    run_checkpoint::RunKey { config, n_rows: items + 1, monitor: MONITOR, data: fingerprint.to_string() }
+}
 
 /// Where `system`'s run for `seed` keeps its checkpoint under `--checkpoints DIR`: its name
 /// (with the backbone where the system does not name one) as a file name, `duorec-fp-simple`.
@@ -236,9 +246,29 @@ fn run_sml(config: &SmlConfig, method: Method, data: &Data, device: &Device, lab
     Ok((test, without, logs.len(), secs))
 }
 
+/// The first value of `values` that an earlier one equals.
+fn first_repeat<T: PartialEq>(values: impl IntoIterator<Item = T>) -> Option<T> {
+    let mut seen = Vec::new();
+    for v in values {
+        if seen.contains(&v) {
+            return Some(v);
+        }
+        seen.push(v);
+    }
+    None
+}
+
 pub fn compare(args: &Compare) -> Result<(), String> {
     if args.methods.is_empty() || args.seeds.is_empty() {
         return Err("--methods and --seeds need at least one value each".into());
+    }
+    // A row or a seed twice would only train the same thing again (and, with --checkpoints, the
+    // second run would read the file the first one is writing).
+    if let Some(twice) = first_repeat(args.methods.iter().map(|m| m.label())) {
+        return Err(format!("--methods: {twice} is listed twice"));
+    }
+    if let Some(twice) = first_repeat(args.seeds.iter().copied()) {
+        return Err(format!("--seeds: {twice} is listed twice"));
     }
     // Not a clap `requires`: the config file a run writes holds every flag, `fresh = false` too.
     if args.fresh && args.checkpoints.is_none() {
@@ -251,6 +281,7 @@ pub fn compare(args: &Compare) -> Result<(), String> {
         Protocol::Recbole => recbole_split(args)?,
     };
     // Every configuration is checked before the first one trains.
+    let mut resumable = std::collections::HashMap::new();
     for &system in &args.methods {
         let checked = match (system.ufn, system.sml) {
             (_, Some(sml)) => match &data {
@@ -268,11 +299,14 @@ pub fn compare(args: &Compare) -> Result<(), String> {
             if let Some(why) = not_resumable(args, system, &data) {
                 return Err(format!("--methods {}: {why}", system.label()));
             }
-            // A checkpoint this run could not go on from is said now, not hours into the compare.
-            if let (false, Data::Recbole { items, .. }) = (args.fresh, &data) {
+            // A checkpoint this run could not go on from is said now, not hours into the compare;
+            // what is read is kept for the run.
+            if let Data::Recbole { items, fingerprint, .. } = &data {
                 for &seed in &args.seeds {
                     let path = checkpoint_path(dir, system, args.fit.backbone, seed);
-                    run_checkpoint::read(&path, &run_config(args, &data, system, seed), items + 1, MONITOR)?;
+                    let config = run_config(args, &data, system, seed);
+                    let saved = run_checkpoint::open(&path, &run_key(&config, *items, fingerprint), args.fresh)?;
+                    resumable.insert(path, saved);
                 }
             }
         }
@@ -298,7 +332,8 @@ pub fn compare(args: &Compare) -> Result<(), String> {
                 (None, None) => {
                     let config = run_config(args, &data, system, seed);
                     let path = args.checkpoints.as_deref().map(|dir| checkpoint_path(dir, system, args.fit.backbone, seed));
-                    let (test, without, n, s) = run(&config, &data, &device, &label, path.as_deref().map(|p| (p, args.fresh)))?;
+                    let checkpoint = path.as_deref().map(|p| (p, resumable.remove(p).flatten()));
+                    let (test, without, n, s) = run(&config, &data, &device, &label, checkpoint)?;
                     (test, without, n, s, serde_json::to_value(&config))
                 }
             };
@@ -476,6 +511,30 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// What compare refuses before it reads the data: `--fresh true` with nothing to start over
+    /// (no `--checkpoints`), a method or a seed listed twice.
+    #[test]
+    fn refuses_flags_that_contradict_each_other() {
+        let (dir, data) = ratings_log("flags", 4, 5, |user, k| 1 + (user + k) % 9);
+        let json = dir.join("out.json");
+        let compare = |extra: &[&str]| {
+            let mut argv = vec!["skipwise", "compare", "--data", data.to_str().unwrap_or_default(), "--protocol", "recbole", "--epochs", "1"];
+            argv.extend(["--json", json.to_str().unwrap_or_default()]);
+            argv.extend(extra);
+            let cli = crate::cli::Cli::try_parse_from(argv).expect("parses");
+            let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
+            super::compare(&args).expect_err("refused")
+        };
+        let err = compare(&["--methods", "gru4rec", "--seeds", "1", "--fresh", "true"]);
+        assert!(err.contains("--fresh") && err.contains("--checkpoints"), "{err}");
+        let err = compare(&["--methods", "gru4rec,sasrec,gru4rec", "--seeds", "1"]);
+        assert!(err.contains("--methods") && err.contains("GRU4Rec") && err.contains("twice"), "{err}");
+        let err = compare(&["--methods", "gru4rec", "--seeds", "1,2,1"]);
+        assert!(err.contains("--seeds: 1 is listed twice"), "{err}");
+        assert!(!json.exists(), "nothing is written after a refusal");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     /// `--checkpoints`: a run cut short goes on from its last epoch; a finished one is only tested
     /// again (same metrics, no epoch trained); what cannot be resumed is refused before training.
     #[test]
@@ -524,9 +583,12 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&ckpt).expect("checkpoint"), saved);
         // Early-stopped under patience 1 (its best epoch set to the first): more epochs do not
         // move it; a patience that lets it go on does.
+        // The file is made as one written before checkpoints kept their data's fingerprint: it
+        // is taken to be of this data.
         edit(&|v| {
             v["run"]["stopped"] = serde_json::json!(true);
             v["run"]["best"]["epoch"] = serde_json::json!(1);
+            v.as_object_mut().and_then(|o| o.remove("data")).expect("the checkpoint has its data's fingerprint");
         });
         let mut patient = argv("gru4rec", "5", "false");
         patient.fit.patience = 2;
@@ -543,6 +605,17 @@ mod tests {
         other.fit.dim = 16;
         let err = super::compare(&other).expect_err("refused");
         assert!(err.contains("gru4rec-seed3.ckpt.json") && err.contains("--fresh"), "{err}");
+        // The same configuration and catalog over other examples (the last user's 5th and 6th
+        // ratings swapped): refused, naming the field; the checkpoint is left as it was.
+        let swapped = |user, k| if user == 10 && (4..6).contains(&k) { 9 - k } else { k };
+        let (other_dir, other_data) = ratings_log("ckpt-other", 10, 12, |user, k| 1 + (user * 5 + swapped(user, k) * 3) % 30);
+        let mut moved = argv("gru4rec", "3", "false");
+        moved.data.data = path(&other_data);
+        let before = std::fs::read_to_string(&ckpt).expect("checkpoint");
+        let err = super::compare(&moved).expect_err("refused");
+        assert!(err.contains("gru4rec-seed3.ckpt.json") && err.contains("field `data`") && err.contains("--fresh"), "{err}");
+        assert_eq!(std::fs::read_to_string(&ckpt).expect("checkpoint"), before);
+        std::fs::remove_dir_all(&other_dir).ok();
         // AdaptiveRec and UFNRec cannot be resumed: refused before anything trains (seed 4 has
         // no checkpoint yet: none is written).
         std::fs::remove_file(&json).ok();

@@ -73,7 +73,9 @@ pub fn ml100k(args: &Ml100k) -> Result<(), String> {
     let published = args.backbone == AnchorBackbone::Gru4rec;
     let n_rows = items.len() + 1;
     // A run takes about an hour: it goes on from the last epoch a previous run finished.
-    let (mut trainer, progress, mut epoch_secs) = run_checkpoint::start(ckpt_path, &config, n_rows, monitor, fresh, &device)?;
+    let key = run_checkpoint::RunKey { config: &config, n_rows, monitor, data: run_checkpoint::data_fingerprint(&loo.train, &loo.valid) };
+    let saved = run_checkpoint::open(ckpt_path, &key, fresh)?;
+    let (mut trainer, progress, mut epoch_secs) = run_checkpoint::start(ckpt_path, saved, &key, &device)?;
     let t0 = Instant::now();
     let mut last = Instant::now();
     let progress_path = format!("{json_path}.progress");
@@ -81,7 +83,7 @@ pub fn ml100k(args: &Ml100k) -> Result<(), String> {
         .fit_from(&loo.train, &loo.valid, &monitor, progress, &mut |log, trainer, progress| {
             let secs = last.elapsed().as_secs_f64();
             epoch_secs.push(secs);
-            run_checkpoint::save(ckpt_path, trainer, progress, monitor, &epoch_secs);
+            run_checkpoint::save(ckpt_path, trainer, progress, &key, &epoch_secs);
             if let Err(e) = write_json(&progress_path, &(&progress.logs, &epoch_secs)) {
                 eprintln!("(progress not saved: {e})");
             }

@@ -6,6 +6,7 @@
 use crate::commands::write_text;
 use serde::{Deserialize, Serialize};
 use skipwise_core::checkpoint::Checkpoint;
+use skipwise_core::batch::{Example, fingerprint};
 use skipwise_core::train::{FitProgress, TrainConfig, Trainer};
 
 /// What is written after every epoch: the training run and the seconds each epoch took (so that
@@ -19,55 +20,87 @@ pub struct RunCheckpoint {
     pub monitor: Option<String>,
     #[serde(default)]
     pub epoch_secs: Vec<f64>,
+    /// [`data_fingerprint`] of the examples the run trained and validated on: the same catalog
+    /// size and configuration over another log (an edited file, another split) is another run.
+    /// Checkpoints from before the field existed are taken to be of this data.
+    #[serde(default)]
+    pub data: Option<String>,
 }
 
-/// Reads `path` if it holds a checkpoint of a run with this configuration (epochs and patience
-/// may differ: they only say how far to go); `None` when there is no file.
-pub fn read(path: &str, config: &TrainConfig, n_rows: usize, monitor: &str) -> Result<Option<RunCheckpoint>, String> {
+/// What a checkpoint must have been written by for a run to go on from it (epochs and patience
+/// may differ: they only say how far to go).
+pub struct RunKey<'a> {
+    pub config: &'a TrainConfig,
+    pub n_rows: usize,
+    pub monitor: &'a str,
+    /// [`data_fingerprint`] of this run's examples.
+    pub data: String,
+}
+
+/// The fingerprint a checkpoint keeps of the examples it trains (`train`) and validates on.
+pub fn data_fingerprint(train: &[Example], valid: &[Example]) -> String {
+    format!("fnv1a64:{:016x}", fingerprint(train.iter().chain(valid)))
+}
+
+/// Reads `path` if it holds a checkpoint this run can go on from; `None` when there is no file
+/// or `fresh` (start over) is asked for.
+pub fn open(path: &str, key: &RunKey, fresh: bool) -> Result<Option<RunCheckpoint>, String> {
+    if fresh {
+        return Ok(None);
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{path}: {e}")),
     };
     let mut saved: RunCheckpoint = serde_json::from_str(&text).map_err(|e| format!("{path}:{}: not a checkpoint: {e}", e.line()))?;
-    if let Some(saved_monitor) = saved.monitor.as_deref().filter(|m| *m != monitor) {
+    if let Some(saved_monitor) = saved.monitor.as_deref().filter(|m| *m != key.monitor) {
         return Err(format!(
-            "{path}: field `monitor`: that run early-stops on {saved_monitor:?}, this one on {monitor:?}; early-stop on {saved_monitor} or start over with --fresh true"
+            "{path}: field `monitor`: that run early-stops on {saved_monitor:?}, this one on {:?}; early-stop on {saved_monitor} or start over with --fresh true",
+            key.monitor
+        ));
+    }
+    if let Some(saved_data) = saved.data.as_deref().filter(|d| *d != key.data) {
+        return Err(format!(
+            "{path}: field `data`: written by a run on other examples ({saved_data}; this run's are {}): another data file or split; delete it or pass --fresh true to start over",
+            key.data
         ));
     }
     saved.run = saved.run.check(path).map_err(|e| e.to_string())?;
-    if !saved.run.continues(config, n_rows) {
-        return Err(format!("{path}: written by a run with another configuration or data; delete it or pass --fresh true to start over"));
+    if !saved.run.continues(key.config, key.n_rows) {
+        return Err(format!("{path}: written by a run with another configuration or catalog; delete it or pass --fresh true to start over"));
     }
     Ok(Some(saved))
 }
 
-/// A trainer for `config`, fresh or going on from the checkpoint at `path` (unless `fresh`), with
+/// A trainer for the run `key` names, going on from `saved` (what [`open`] read) or fresh, with
 /// its progress and the seconds of the epochs already trained.
-pub fn start(path: &str, config: &TrainConfig, n_rows: usize, monitor: &str, fresh: bool, device: &skipwise_core::burn::tensor::Device) -> Result<(Trainer, FitProgress, Vec<f64>), String> {
-    let saved = if fresh { None } else { read(path, config, n_rows, monitor)? };
+pub fn start(path: &str, saved: Option<RunCheckpoint>, key: &RunKey, device: &skipwise_core::burn::tensor::Device) -> Result<(Trainer, FitProgress, Vec<f64>), String> {
     Ok(match saved {
         Some(RunCheckpoint { run, epoch_secs, .. }) => {
             eprintln!("{path}: resuming after epoch {}", run.epochs_done());
             let (mut trainer, mut progress) = Trainer::resume(run, device).map_err(|e| format!("{path}: {e}"))?;
-            trainer.config.epochs = config.epochs;
-            trainer.config.patience = config.patience;
+            trainer.config.epochs = key.config.epochs;
+            trainer.config.patience = key.config.patience;
             // The saved run stopped, or not, under its own patience: judged again under this one
             // (the trainer's rule), so a larger --patience lets an early-stopped run go on.
             let last = progress.logs.last().map_or(0, |l| l.epoch);
-            progress.stopped = progress.best.as_ref().is_some_and(|b| last.saturating_sub(b.epoch) >= config.patience);
+            progress.stopped = progress.patience_ran_out(last, key.config.patience);
             (trainer, progress, epoch_secs)
         }
-        None => (Trainer::new(config.clone(), n_rows, device).map_err(|e| e.to_string())?, FitProgress::default(), Vec::new()),
+        None => (Trainer::new(key.config.clone(), key.n_rows, device).map_err(|e| e.to_string())?, FitProgress::default(), Vec::new()),
     })
 }
 
 /// Writes the run as it stands; a failure is reported, not fatal (the run goes on).
-pub fn save(path: &str, trainer: &Trainer, progress: &FitProgress, monitor: &str, epoch_secs: &[f64]) {
+pub fn save(path: &str, trainer: &Trainer, progress: &FitProgress, key: &RunKey, epoch_secs: &[f64]) {
     let saved = trainer
         .checkpoint(progress)
         .map_err(|e| e.to_string())
-        .and_then(|run| serde_json::to_string(&RunCheckpoint { run, monitor: Some(monitor.to_string()), epoch_secs: epoch_secs.to_vec() }).map_err(|e| e.to_string()))
+        .and_then(|run| {
+            let file = RunCheckpoint { run, monitor: Some(key.monitor.to_string()), epoch_secs: epoch_secs.to_vec(), data: Some(key.data.clone()) };
+            serde_json::to_string(&file).map_err(|e| e.to_string())
+        })
         .and_then(|text| write_text(path, text));
     if let Err(e) = saved {
         eprintln!("(checkpoint not saved: {e})");

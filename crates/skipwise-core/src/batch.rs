@@ -98,6 +98,24 @@ pub struct LeaveOneOut {
     pub test: Vec<Example>,
 }
 
+/// A fingerprint of `examples` in order (FNV-1a over every field of each), so that saved
+/// training state — a checkpoint — can tell whether it was made from these examples. Lengths
+/// are hashed too: `[1, 2] [3]` and `[1] [2, 3]` differ.
+pub fn fingerprint<'a>(examples: impl IntoIterator<Item = &'a Example>) -> u64 {
+    let mut h = skipwise_protocol::fnv::Fnv1a::default();
+    for e in examples {
+        for items in [&e.prefix, &e.fps] {
+            h.eat(&(items.len() as u64).to_le_bytes());
+            for item in items {
+                h.eat(&item.to_le_bytes());
+            }
+        }
+        h.eat(&e.target.to_le_bytes());
+        h.eat(&e.session.to_le_bytes());
+    }
+    h.finish()
+}
+
 pub fn leave_one_out(sequences: &[(u64, Vec<u32>)]) -> LeaveOneOut {
     let mut out = LeaveOneOut { train: Vec::new(), valid: Vec::new(), test: Vec::new() };
     for (user, seq) in sequences {
@@ -290,6 +308,26 @@ fn graph_batch(items: &[i64], b: usize, l: usize, device: &Device) -> GraphBatch
 
 #[cfg(test)]
 mod tests {
+    /// The fingerprint changes with any field, an item moved between prefix and FPs included,
+    /// and not with anything else.
+    #[test]
+    fn the_fingerprint_sees_every_field() {
+        let e = Example { prefix: vec![1, 2], target: 3, fps: vec![4], session: 5 };
+        let base = fingerprint([&e]);
+        assert_eq!(base, fingerprint([&e.clone()]));
+        let variants = [
+            Example { prefix: vec![1], fps: vec![2, 4], ..e.clone() },
+            Example { prefix: vec![2, 1], ..e.clone() },
+            Example { target: 4, ..e.clone() },
+            Example { fps: vec![], ..e.clone() },
+            Example { session: 6, ..e.clone() },
+        ];
+        for v in &variants {
+            assert_ne!(fingerprint([v]), base, "{v:?}");
+        }
+        assert_ne!(fingerprint([&e, &e]), base);
+    }
+
     use super::*;
     use crate::data::Click;
 

@@ -586,7 +586,7 @@ impl SmlTrainer {
                 let score = r.get("MRR@20");
                 if best.as_ref().is_none_or(|b| score > b.0) {
                     best = Some((score, epoch, self.model.clone()));
-                } else if best.as_ref().is_some_and(|b| epoch - b.1 >= self.config.patience) {
+                } else if crate::train::patience_ran_out(best.as_ref().map(|b| b.1), epoch, self.config.patience) {
                     break;
                 }
             }

@@ -193,6 +193,20 @@ pub struct FitProgress {
     pub stopped: bool,
 }
 
+/// The early-stopping rule (RecBole's): `patience` epochs have passed since the best one
+/// (`best_epoch`), `epoch` being the last epoch validated. False before any validation. Every
+/// trainer that stops on epochs uses it; UFNRec's counts evaluations instead (see `ufn`).
+pub fn patience_ran_out(best_epoch: Option<usize>, epoch: usize, patience: usize) -> bool {
+    best_epoch.is_some_and(|b| epoch.saturating_sub(b) >= patience)
+}
+
+impl FitProgress {
+    /// [`patience_ran_out`] for this fit's best epoch.
+    pub fn patience_ran_out(&self, epoch: usize, patience: usize) -> bool {
+        patience_ran_out(self.best.as_ref().map(|b| b.epoch), epoch, patience)
+    }
+}
+
 /// A fit in progress (see [`Trainer::begin_fit`]): the examples it trains on, where it stands
 /// in the current epoch, and its progress.
 pub struct FitRun<'a> {
@@ -615,7 +629,7 @@ impl Trainer {
             let score = report.get(&run.monitor);
             if progress.best.as_ref().is_none_or(|b| score > b.score) {
                 progress.best = Some(Best { score, epoch, model: self.model.clone(), report });
-            } else if progress.best.as_ref().is_some_and(|b| epoch - b.epoch >= self.config.patience) {
+            } else if progress.patience_ran_out(epoch, self.config.patience) {
                 progress.stopped = true;
             }
         }
@@ -826,6 +840,17 @@ pub fn tensor2(values: Vec<f32>, shape: [usize; 2], device: &Device) -> Tensor<2
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Patience 10 (RecBole's): best at 5, still going at 14, stopped at 15; no best, no stop; an
+    /// epoch number below the best one (a checkpoint judged again) never underflows.
+    #[test]
+    fn early_stopping_waits_patience_epochs_after_the_best() {
+        assert!(!patience_ran_out(Some(5), 14, 10));
+        assert!(patience_ran_out(Some(5), 15, 10));
+        assert!(!patience_ran_out(None, 100, 10));
+        assert!(!patience_ran_out(Some(5), 3, 1));
+        assert!(patience_ran_out(Some(5), 5, 0));
+    }
 
     /// The sampled protocol ranks the target among its own negatives only, ties against it.
     #[test]

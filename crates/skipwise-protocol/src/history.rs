@@ -55,21 +55,15 @@ impl LearntWeights {
 
 /// FNV-1a over every field of every play, in order.
 pub fn fingerprint(plays: &[Play]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= *b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
+    let mut h = crate::fnv::Fnv1a::default();
     for p in plays {
-        eat(&p.item.to_le_bytes());
+        h.eat(&p.item.to_le_bytes());
         for v in [p.played_secs, p.duration_secs, p.skip_secs] {
-            eat(&v.to_bits().to_le_bytes());
+            h.eat(&v.to_bits().to_le_bytes());
         }
-        eat(&[p.liked as u8]);
+        h.eat(&[p.liked as u8]);
     }
-    h
+    h.finish()
 }
 
 /// What every version has in common: read first, so that the version decides the rest.

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod catalog;
+pub mod fnv;
 pub mod history;
 pub mod lab;
 pub mod results;
