@@ -359,7 +359,7 @@ pub fn compare(args: &Compare) -> Result<(), String> {
     table::print(&title, &rows);
     let seconds = started.elapsed().as_secs_f64();
     let file = match &data {
-        Data::Paper(p) => experiment::paper_file(p, args.fit.backbone, &args.seeds, configs, rows.clone(), seconds),
+        Data::Paper(p) => experiment::paper_file(p, System::shared_backbone(&args.methods, args.fit.backbone), &args.seeds, configs, rows.clone(), seconds),
         Data::Recbole { loo, sequences, items, format, .. } => CompareFile {
             data: args.data.data.clone(),
             format: format.to_string(),
@@ -368,7 +368,7 @@ pub fn compare(args: &Compare) -> Result<(), String> {
             items: *items,
             fp_share: 0.0,
             split: [loo.train.len(), loo.valid.len(), loo.test.len()],
-            backbone: args.fit.backbone.name().to_string(),
+            backbone: System::shared_backbone(&args.methods, args.fit.backbone),
             seeds: args.seeds.clone(),
             configs,
             methods: rows.clone(),
@@ -471,6 +471,7 @@ mod tests {
         let methods = out["methods"].as_array().expect("methods");
         let names: Vec<(&str, &str)> = methods.iter().map(|m| (m["method"].as_str().unwrap_or_default(), m["backbone"].as_str().unwrap_or_default())).collect();
         assert_eq!(names, [("GRU4Rec", "GRU4Rec"), ("SASRec", "SASRec"), ("DuoRec", "SASRec"), ("AdaptiveRec + FP-Simple", "SASRec")]);
+        assert_eq!(out["backbone"], "", "every row names its own backbone: --backbone trained none of them");
         for m in methods {
             assert_eq!(m["epochs"], serde_json::json!([1]), "{m}");
             assert!(m["train_seconds"][0].as_f64().is_some_and(|s| s > 0.0), "{m}");
@@ -686,6 +687,7 @@ mod tests {
         let crate::cli::Command::Compare(args) = cli.command else { panic!("compare") };
         super::compare(&args).expect("compares");
         let out: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
+        assert_eq!(out["backbone"], "STAMP", "FP-Simple trained on --backbone");
         let rows: Vec<(&str, &str)> = out["methods"].as_array().expect("rows").iter().map(|m| (m["method"].as_str().unwrap_or_default(), m["backbone"].as_str().unwrap_or_default())).collect();
         assert_eq!(
             rows,

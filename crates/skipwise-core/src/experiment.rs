@@ -222,7 +222,7 @@ pub fn rows(name: &str, backbone: &str, tests: &[Report], without_fps: &[Report]
 }
 
 /// The comparison file of a paper-protocol experiment on `p`.
-pub fn paper_file(p: &Prepared, backbone: Backbone, seeds: &[u64], configs: Vec<serde_json::Value>, methods: Vec<Row>, seconds: f64) -> CompareFile {
+pub fn paper_file(p: &Prepared, backbone: String, seeds: &[u64], configs: Vec<serde_json::Value>, methods: Vec<Row>, seconds: f64) -> CompareFile {
     CompareFile {
         data: p.name.clone(),
         format: p.format.name().to_string(),
@@ -231,7 +231,7 @@ pub fn paper_file(p: &Prepared, backbone: Backbone, seeds: &[u64], configs: Vec<
         items: p.data.items.len(),
         fp_share: p.data.fp_share(),
         split: p.split_sizes(),
-        backbone: backbone.name().to_string(),
+        backbone,
         seeds: seeds.to_vec(),
         configs,
         methods,

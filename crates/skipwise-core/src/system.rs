@@ -92,6 +92,16 @@ impl System {
         self.backbone.unwrap_or(default)
     }
 
+    /// What a results file names as its backbone: `default` (`--backbone`) when one of
+    /// `systems` trains on it, nothing when each names its own (SASRec for DuoRec, UFNRec, …)
+    /// or has its own towers (SML) — a file of SASRec rows must not say GRU4Rec.
+    pub fn shared_backbone(systems: &[System], default: Backbone) -> String {
+        match systems.iter().any(|s| s.backbone.is_none() && s.sml.is_none()) {
+            true => default.name().to_string(),
+            false => String::new(),
+        }
+    }
+
     /// The row's name: the contrastive model's (DuoRec, AdaptiveRec) or the backbone's when the
     /// system names one, then the FP treatment unless it is Vanilla; the method alone otherwise.
     pub fn label(&self) -> String {
@@ -122,6 +132,16 @@ impl System {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A results file names `--backbone` only when a row trained on it.
+    #[test]
+    fn the_shared_backbone_is_the_one_a_row_trained() {
+        let p = |s: &str| System::parse(s).expect(s);
+        let shared = |names: &[&str]| System::shared_backbone(&names.iter().map(|n| p(n)).collect::<Vec<_>>(), Backbone::Narm);
+        assert_eq!(shared(&["sasrec", "duorec", "ufnrec"]), "");
+        assert_eq!(shared(&["sml-triplet-gru"]), "");
+        assert_eq!(shared(&["duorec", "fp-simple"]), "NARM");
+    }
 
     #[test]
     fn systems_parse_from_their_papers_names() {

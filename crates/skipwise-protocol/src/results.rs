@@ -68,6 +68,8 @@ pub struct CompareFile {
     pub fp_share: f32,
     /// Sessions (paper) or prediction steps (recbole) in train / valid / test.
     pub split: [usize; 3],
+    /// The backbone of the rows whose system names none (`--backbone`); empty when every row
+    /// names its own (each row's `backbone` says what it trained).
     pub backbone: String,
     pub seeds: Vec<u64>,
     /// Each system's configuration (its first seed's), in the order of `methods`.

@@ -181,7 +181,7 @@ impl LabJob {
                 if self.index == self.runs() {
                     let file = experiment::paper_file(
                         p,
-                        self.backbone,
+                        System::shared_backbone(&self.systems, self.backbone),
                         &self.spec.seeds,
                         std::mem::take(&mut self.configs),
                         std::mem::take(&mut self.rows),
