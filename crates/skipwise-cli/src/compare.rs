@@ -262,8 +262,8 @@ pub fn compare(args: &Compare) -> Result<(), String> {
     if args.methods.is_empty() || args.seeds.is_empty() {
         return Err("--methods and --seeds need at least one value each".into());
     }
-    // A row or a seed twice would only train the same thing again (and, with --checkpoints, the
-    // second run would read the file the first one is writing).
+    // A row or a seed twice would only train the same thing again, into a second row (and
+    // checkpoint file) that looks like another result.
     if let Some(twice) = first_repeat(args.methods.iter().map(|m| m.label())) {
         return Err(format!("--methods: {twice} is listed twice"));
     }
@@ -280,6 +280,13 @@ pub fn compare(args: &Compare) -> Result<(), String> {
         Protocol::Paper => Data::Paper(prepare(&args.data)?),
         Protocol::Recbole => recbole_split(args)?,
     };
+    // Two names for one model (`vanilla` and `gru4rec` on `--backbone gru4rec`) are a repeat too.
+    let plain: Vec<(System, TrainConfig)> = args.methods.iter().filter(|s| s.ufn.is_none() && s.sml.is_none()).map(|&s| (s, run_config(args, &data, s, args.seeds[0]))).collect();
+    for (i, (a, config)) in plain.iter().enumerate() {
+        if let Some((b, _)) = plain[..i].iter().find(|(_, c)| c == config) {
+            return Err(format!("--methods: {} and {} train the same model; list it once", b.label(), a.label()));
+        }
+    }
     // Every configuration is checked before the first one trains.
     let mut resumable = std::collections::HashMap::new();
     for &system in &args.methods {
@@ -530,6 +537,8 @@ mod tests {
         assert!(err.contains("--fresh") && err.contains("--checkpoints"), "{err}");
         let err = compare(&["--methods", "gru4rec,sasrec,gru4rec", "--seeds", "1"]);
         assert!(err.contains("--methods") && err.contains("GRU4Rec") && err.contains("twice"), "{err}");
+        let err = compare(&["--methods", "vanilla,gru4rec", "--seeds", "1"]);
+        assert!(err.contains("--methods: Vanilla and GRU4Rec train the same model"), "{err}");
         let err = compare(&["--methods", "gru4rec", "--seeds", "1,2,1"]);
         assert!(err.contains("--seeds: 1 is listed twice"), "{err}");
         assert!(!json.exists(), "nothing is written after a refusal");
@@ -633,7 +642,8 @@ mod tests {
         other.seeds = vec![3];
         other.fit.hidden = 16;
         let before = std::fs::read_to_string(ckpts.join("duorec-seed3.ckpt.json")).expect("checkpoint");
-        assert!(super::compare(&other).is_err());
+        let err = super::compare(&other).expect_err("another configuration");
+        assert!(err.contains("duorec-seed3.ckpt.json") && err.contains("field `model."), "{err}");
         assert_eq!(std::fs::read_to_string(ckpts.join("duorec-seed3.ckpt.json")).expect("checkpoint"), before, "DuoRec did not train");
         std::fs::remove_dir_all(&dir).ok();
     }

@@ -67,8 +67,8 @@ pub fn open(path: &str, key: &RunKey, fresh: bool) -> Result<Option<RunCheckpoin
         ));
     }
     saved.run = saved.run.check(path).map_err(|e| e.to_string())?;
-    if !saved.run.continues(key.config, key.n_rows) {
-        return Err(format!("{path}: written by a run with another configuration or catalog; delete it or pass --fresh true to start over"));
+    if let Some(why) = saved.run.difference(key.config, key.n_rows) {
+        return Err(format!("{path}: written by a run with another configuration or catalog ({why}); delete it or pass --fresh true to start over"));
     }
     Ok(Some(saved))
 }
@@ -82,10 +82,7 @@ pub fn start(path: &str, saved: Option<RunCheckpoint>, key: &RunKey, device: &sk
             let (mut trainer, mut progress) = Trainer::resume(run, device).map_err(|e| format!("{path}: {e}"))?;
             trainer.config.epochs = key.config.epochs;
             trainer.config.patience = key.config.patience;
-            // The saved run stopped, or not, under its own patience: judged again under this one
-            // (the trainer's rule), so a larger --patience lets an early-stopped run go on.
-            let last = progress.logs.last().map_or(0, |l| l.epoch);
-            progress.stopped = progress.patience_ran_out(last, key.config.patience);
+            progress.judge_again(key.config.patience);
             (trainer, progress, epoch_secs)
         }
         None => (Trainer::new(key.config.clone(), key.n_rows, device).map_err(|e| e.to_string())?, FitProgress::default(), Vec::new()),

@@ -118,13 +118,14 @@ pub fn fit_and_test(config: &TrainConfig, p: &Prepared, device: &Device, label: 
         Some(s) => {
             let text = std::fs::read_to_string(s.path).map_err(|e| format!("{}: {e} (nothing to resume: run without --resume)", s.path))?;
             let run = Checkpoint::parse(&text, s.path).map_err(|e| e.to_string())?;
-            if !run.continues(config, p.data.n_rows()) {
-                return Err(format!("{}: written by a run with other data or flags (only --epochs and --patience may change)", s.path));
+            if let Some(why) = run.difference(config, p.data.n_rows()) {
+                return Err(format!("{}: written by a run with other data or flags ({why}; only --epochs and --patience may change)", s.path));
             }
             eprintln!("{}: resuming after epoch {}", s.path, run.epochs_done());
-            let (mut trainer, progress) = Trainer::resume(run, device).map_err(|e| format!("{}: {e}", s.path))?;
+            let (mut trainer, mut progress) = Trainer::resume(run, device).map_err(|e| format!("{}: {e}", s.path))?;
             trainer.config.epochs = config.epochs;
             trainer.config.patience = config.patience;
+            progress.judge_again(config.patience);
             PaperRun::resume(trainer, progress, p)
         }
         None => PaperRun::new(config.clone(), p, device),
@@ -316,7 +317,7 @@ mod tests {
         .expect("parses");
         let crate::cli::Command::Train(args) = other.command else { panic!("train") };
         let err = train(&args).expect_err("another configuration");
-        assert!(err.contains("checkpoint.json") && err.contains("other data or flags"), "{err}");
+        assert!(err.contains("checkpoint.json") && err.contains("other data or flags") && err.contains("field `model.dim`: 8 there, 16 here"), "{err}");
         // A file that is not a model is refused with the reason.
         let err = crate::eval::read_model(run_path(&out).as_str()).err().expect("run.json is not a model");
         assert!(err.contains("not a Skipwise model file") || err.contains("expected \"skipwise-model\""), "{err}");

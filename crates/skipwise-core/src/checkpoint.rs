@@ -51,11 +51,23 @@ impl Checkpoint {
         self.logs.len()
     }
 
-    /// Whether a run of `config` over `n_rows` catalog rows can go on from this checkpoint: the
-    /// same run in everything but how far it goes (`epochs`, `patience`).
-    pub fn continues(&self, config: &TrainConfig, n_rows: usize) -> bool {
+    /// Why a run of `config` over `n_rows` catalog rows cannot go on from this checkpoint — the
+    /// first field that differs, with both values — or `None` when it can: the same run in
+    /// everything but how far it goes (`epochs`, `patience`).
+    pub fn difference(&self, config: &TrainConfig, n_rows: usize) -> Option<String> {
+        if self.n_rows != n_rows {
+            return Some(format!("catalog rows: {} there, {n_rows} here", self.n_rows));
+        }
         let comparable = |c: &TrainConfig| TrainConfig { epochs: 0, patience: 0, ..c.clone() };
-        comparable(&self.config) == comparable(config) && self.n_rows == n_rows
+        let (there, here) = (comparable(&self.config), comparable(config));
+        if there == here {
+            return None;
+        }
+        let value = |c: &TrainConfig| serde_json::to_value(c).unwrap_or(serde_json::Value::Null);
+        Some(match first_difference("", &value(&there), &value(&here)) {
+            Some((field, a, b)) => format!("field `{field}`: {a} there, {b} here"),
+            None => "another configuration".to_string(),
+        })
     }
 
     /// Reads a checkpoint file's text; errors say what is wrong with it.
@@ -139,5 +151,41 @@ impl Trainer {
             None => None,
         };
         Ok((trainer, FitProgress { logs: checkpoint.logs, best, stopped: checkpoint.stopped }))
+    }
+}
+
+/// The first leaf (dotted path, both values) where two serialised configurations differ.
+fn first_difference(path: &str, a: &serde_json::Value, b: &serde_json::Value) -> Option<(String, String, String)> {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| {
+                let (u, v) = (x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null));
+                let inner = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                first_difference(&inner, u, v)
+            })
+        }
+        _ if a == b => None,
+        _ => Some((path.to_string(), a.to_string(), b.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_difference;
+    use serde_json::json;
+
+    /// The dotted path of the first differing leaf, keys in sorted order; equal values, none.
+    #[test]
+    fn the_first_difference_names_its_dotted_field() {
+        let a = json!({"lr": 0.001, "objective": {"lambda": 0.5, "margin": 1.0}});
+        let b = json!({"lr": 0.001, "objective": {"lambda": 1.0, "margin": 2.0}});
+        assert_eq!(first_difference("", &a, &b), Some(("objective.lambda".into(), "0.5".into(), "1.0".into())));
+        assert_eq!(first_difference("", &a, &a), None);
+        let c = json!({"lr": 0.001, "objective": {"lambda": 0.5, "margin": 1.0, "extra": true}});
+        assert_eq!(first_difference("", &a, &c), Some(("objective.extra".into(), "null".into(), "true".into())));
     }
 }

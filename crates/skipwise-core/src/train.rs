@@ -194,16 +194,26 @@ pub struct FitProgress {
 }
 
 /// The early-stopping rule (RecBole's): `patience` epochs have passed since the best one
-/// (`best_epoch`), `epoch` being the last epoch validated. False before any validation. Every
-/// trainer that stops on epochs uses it; UFNRec's counts evaluations instead (see `ufn`).
+/// (`best_epoch`), `epoch` being the last epoch validated. False before any validation and while
+/// the last epoch is the best (so patience 0 stops at the first epoch that does not improve, also
+/// when a resumed run is judged again). Every trainer that stops on epochs uses it; UFNRec's
+/// counts evaluations instead (see `ufn`).
 pub fn patience_ran_out(best_epoch: Option<usize>, epoch: usize, patience: usize) -> bool {
-    best_epoch.is_some_and(|b| epoch.saturating_sub(b) >= patience)
+    best_epoch.is_some_and(|b| epoch > b && epoch - b >= patience)
 }
 
 impl FitProgress {
     /// [`patience_ran_out`] for this fit's best epoch.
     pub fn patience_ran_out(&self, epoch: usize, patience: usize) -> bool {
         patience_ran_out(self.best.as_ref().map(|b| b.epoch), epoch, patience)
+    }
+
+    /// A resumed fit stopped, or not, under the patience it was saved with; judged again under
+    /// `patience` (this run's), so a larger one lets an early-stopped run go on and a smaller one
+    /// stops it at once.
+    pub fn judge_again(&mut self, patience: usize) {
+        let last = self.logs.last().map_or(0, |l| l.epoch);
+        self.stopped = self.patience_ran_out(last, patience);
     }
 }
 
@@ -842,14 +852,34 @@ mod tests {
     use super::*;
 
     /// Patience 10 (RecBole's): best at 5, still going at 14, stopped at 15; no best, no stop; an
-    /// epoch number below the best one (a checkpoint judged again) never underflows.
+    /// epoch number below the best one (a checkpoint judged again) never underflows; patience 0
+    /// never stops on the best epoch itself, only on the next one.
     #[test]
     fn early_stopping_waits_patience_epochs_after_the_best() {
         assert!(!patience_ran_out(Some(5), 14, 10));
         assert!(patience_ran_out(Some(5), 15, 10));
         assert!(!patience_ran_out(None, 100, 10));
         assert!(!patience_ran_out(Some(5), 3, 1));
-        assert!(patience_ran_out(Some(5), 5, 0));
+        assert!(!patience_ran_out(Some(5), 5, 0));
+        assert!(patience_ran_out(Some(5), 6, 0));
+    }
+
+    /// Saved after epoch 8 with the best at 3 and stopped (patience 5): patience 10 lets it go
+    /// on, 5 keeps it stopped; saved on its best epoch, patience 0 does not stop it.
+    #[test]
+    fn a_resumed_fit_is_judged_again_under_this_runs_patience() {
+        let device = Device::flex();
+        let trainer = Trainer::new(TrainConfig { epochs: 1, ..TrainConfig::default() }, 4, &device).expect("builds");
+        let log = |epoch| EpochLog { epoch, loss: 1.0, nll: 1.0, metric: 0.0, contrast: None, valid: None, fp_weights: None };
+        let best = |epoch| Some(Best { score: 0.1, epoch, model: trainer.model.clone(), report: Report::default() });
+        let mut p = FitProgress { logs: (1..=8).map(log).collect(), best: best(3), stopped: true };
+        p.judge_again(10);
+        assert!(!p.stopped);
+        p.judge_again(5);
+        assert!(p.stopped);
+        let mut on_best = FitProgress { logs: (1..=8).map(log).collect(), best: best(8), stopped: false };
+        on_best.judge_again(0);
+        assert!(!on_best.stopped);
     }
 
     /// The sampled protocol ranks the target among its own negatives only, ties against it.
