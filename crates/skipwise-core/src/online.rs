@@ -214,14 +214,16 @@ impl OnlineLearner {
     pub fn now_step_sync(&mut self) -> Result<Option<f32>> {
         let Some(now) = self.now_input(&self.trainer.device().clone()) else { return Ok(None) };
         let loss = now.loss(&self.trainer.model);
-        let grads = self.trainer.backward_of(loss.clone());
-        let value = crate::train::read_scalar(loss)?;
+        // Read before the backward: once every hinge is met (the last of an event's steps, when
+        // it stops early) the backward would be thrown away.
+        let value = crate::train::read_scalar(loss.clone())?;
         if !value.is_finite() {
             return Err(Error::NonFinite(format!("the online FP term became {value}; the model was left as it was")));
         }
         if value <= 0.0 {
             return Ok(None);
         }
+        let grads = self.trainer.backward_of(loss);
         self.apply_now(grads);
         Ok(Some(value))
     }

@@ -202,11 +202,12 @@ async fn learn(player: &mut Player, play: &Play, on_gpu: bool) -> Result<bool, F
 async fn now_step(learner: &mut OnlineLearner, on_gpu: bool) -> Result<bool, Failure> {
     let Some(now) = learner.now_input(&learner.trainer.device().clone()) else { return Ok(false) };
     let loss = now.loss(&learner.trainer.model);
-    let grads = learner.trainer.backward_of(loss.clone());
-    let value = loss.into_scalar_async::<f32>().await.map_err(|e| Failure::Error(format!("reading the loss failed: {e:?}")))?;
+    // Read first: the backward is only worth running when a hinge is still open.
+    let value = loss.clone().into_scalar_async::<f32>().await.map_err(|e| Failure::Error(format!("reading the loss failed: {e:?}")))?;
     match (value.is_finite(), on_gpu) {
         (true, _) if value <= 0.0 => Ok(false),
         (true, _) => {
+            let grads = learner.trainer.backward_of(loss);
             learner.apply_now(grads);
             Ok(true)
         }
